@@ -46,6 +46,10 @@ func registrationFrom(o object) (*Registration, error) {
 	r := &Registration{extra: o.unknown(registrationFields)}
 	var errs []error
 	var err error
+	if _, ok := o.get("accessToken"); ok {
+		// The CLI keeps a copy of the registration in every token file; that does not make it a registration.
+		errs = append(errs, errors.New("it holds an accessToken: it is a token, not a registration"))
+	}
 	r.ClientID, _, err = o.str("clientId")
 	errs = append(errs, err)
 	r.ClientSecret, _, err = o.str("clientSecret")
