@@ -3,11 +3,9 @@ package ssocache
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/gofrs/flock"
 )
@@ -16,8 +14,7 @@ import (
 //   - in-process, a one-slot channel per lock file, so goroutines wait in order without polling and a context
 //     can stop the wait. This does not rely on how each OS scopes file locks (flock(2) per open file
 //     description, fcntl per process, LockFileEx per handle).
-//   - across processes, gofrs/flock on <state>/locks/<key>.lock, taken by polling with backoff so that a
-//     context can stop the wait. Lock files are never removed: removing one while another process waits on it
+//   - across processes, gofrs/flock on <state>/locks/<key>.lock. Lock files are never removed: removing one while another process waits on it
 //     would let two holders in.
 var inproc = struct {
 	sync.Mutex
@@ -57,6 +54,9 @@ func acquireProc(ctx context.Context, path string) (release func(), err error) {
 
 // lockFile takes the lock at path (creating its directory 0700 and the file 0600) until ctx is done.
 func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("waiting for lock %s: %w", path, err)
+	}
 	path, err = filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -70,31 +70,34 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 		return nil, fmt.Errorf("lock directory: %w", err)
 	}
 	fl := flock.New(path, flock.SetPermissions(0o600))
-	delay := time.Millisecond
-	for {
-		ok, err := fl.TryLock()
-		if err != nil {
-			release()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		if ok {
-			break
-		}
-		// Another process holds it. Jitter keeps waiting processes from retrying in step.
-		wait := delay/2 + rand.N(delay)
+	ok, err := fl.TryLock()
+	if err == nil && !ok {
+		// Another process holds it. Wait in the kernel rather than poll, so that the lock passes to a waiting
+		// process as soon as it is free (polling lets the holder's own goroutines keep it for long runs).
+		done := make(chan error, 1)
+		go func() { done <- fl.Lock() }()
 		select {
+		case err = <-done:
 		case <-ctx.Done():
-			_ = fl.Close()
+			// The blocked call cannot be interrupted: let it finish and let go at once.
+			go func() {
+				if <-done == nil {
+					_ = fl.Unlock()
+				}
+			}()
 			release()
 			return nil, fmt.Errorf("waiting for lock %s (held by another process): %w", path, ctx.Err())
-		case <-time.After(wait):
 		}
-		delay = min(delay*2, 50*time.Millisecond)
+	}
+	if err != nil {
+		_ = fl.Close()
+		release()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			_ = fl.Unlock() // also closes the file; closing would drop the lock even if Unlock failed
+			_ = fl.Unlock() // also closes the file
 			release()
 		})
 	}, nil
