@@ -67,6 +67,11 @@ type Options struct {
 	// It lets compressed-time rehearsals ask for 15 min and get seconds.
 	STSMaxLifetime time.Duration
 
+	// MaxClockSkew is how far a SigV4 request's X-Amz-Date may be from Now
+	// (default 15 min, as AWS). SDKs sign with the wall clock, so Go tests
+	// that move an injected clock by hours set it large.
+	MaxClockSkew time.Duration
+
 	// RotateRefreshTokens makes a refresh token single-use: each refresh
 	// returns a new one and the old one fails with InvalidGrantException.
 	// Whether AWS rotates is unconfirmed, so the strict case is the one to

@@ -104,9 +104,9 @@ func New(o Options) (*Server, error) {
 		refresh: map[string]*refreshToken{}, sessions: map[string]*session{}, faults: faults, approve: o.Approve,
 		ops: map[string]*OpStats{}, roleSuffix: map[string]string{},
 	}
-	o.Users = slices.Clone(o.Users) // defaults are filled in below: not in the caller's slice
-	for i := range o.Users {
-		u := &o.Users[i]
+	s.opts.Users = slices.Clone(o.Users) // defaults are filled in below: not in the caller's slice
+	for i := range s.opts.Users {
+		u := &s.opts.Users[i]
 		if u.MFA != nil {
 			m := *u.MFA
 			u.MFA = &m
@@ -243,6 +243,8 @@ func (s *Server) AWSConfig() string {
 // unsigned → OIDC, portal, pages and control routes; anything else gets
 // S3's AccessDenied, as an anonymous request to S3 would.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// AWS's Date header: SDKs correct their signing clock from it.
+	w.Header().Set("Date", s.opts.Now().UTC().Format(http.TimeFormat))
 	op, h := s.route(r)
 	if op == "" {
 		h(w, r)

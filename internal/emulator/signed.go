@@ -24,7 +24,7 @@ func (r *registry) LookupKey(id string) (sigv4.Secret, bool) {
 }
 
 func (s *Server) verifier() *sigv4.Verifier {
-	return &sigv4.Verifier{Keys: s.reg, Now: s.opts.Now}
+	return &sigv4.Verifier{Keys: s.reg, Now: s.opts.Now, MaxSkew: s.opts.MaxClockSkew}
 }
 
 // serveSTS verifies the signature, then runs the action for the caller.
