@@ -19,9 +19,12 @@ const (
 	fakeClientSecret = "FAKEclientSECRETvalue0003"
 	fakeSecretKey    = "FAKEsecretACCESSkey0004"
 	fakeSessionToken = "FAKEsessionTOKEN0005"
+	fakeNewAccess    = "aoaNEWfakeACCESS0006"
+	fakeNewRefresh   = "aorNEWfakeREFRESH0007"
 )
 
-var fakeSecrets = []string{fakeAccessToken, fakeRefreshToken, fakeClientSecret, fakeSecretKey, fakeSessionToken}
+var fakeSecrets = []string{fakeAccessToken, fakeRefreshToken, fakeClientSecret, fakeSecretKey, fakeSessionToken,
+	fakeNewAccess, fakeNewRefresh}
 
 func redact(s string, secrets ...string) string {
 	for _, v := range append(secrets, fakeSecrets...) {
