@@ -58,13 +58,8 @@ type globals struct {
 // profileName is the profile the user asked for: -p, then AWS_PROFILE, then
 // AWS_DEFAULT_PROFILE, then "default" (the AWS CLI v2 order).
 func (g *globals) profileName() string {
-	if g.profile != "" {
-		return g.profile
-	}
-	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
+	if p := g.explicitProfile(); p != "" {
+		return p
 	}
 	return "default"
 }
@@ -152,3 +147,5 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	return exitError
 }
+
+func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssokeep/ssokeep/internal/status"
+)
+
+func init() { register(newStatusCmd) }
+
+func newStatusCmd(g *globals) *cobra.Command {
+	var (
+		asJSON, all  bool
+		minRemaining string
+	)
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every IAM Identity Center session: tokens, refreshability, role credentials, session end",
+		Long: `Show, for each IAM Identity Center session in the AWS config (an [sso-session], or the start
+URL of legacy profiles), what the AWS CLI v2 cache holds: whether a token is present, the time
+left on the access token, whether it can be refreshed (a refresh token and an unexpired client
+registration), the registration's expiry, the role credentials the AWS CLI cached, and what is
+known of the sign-in session's end. It makes no network call.
+
+With -p (or AWS_PROFILE / AWS_DEFAULT_PROFILE set) it reports only the session behind that
+profile; otherwise, or with --all, every session.
+
+Exit codes, for scripts:
+  0  every session reported is usable: refreshable, or good for at least --min-remaining
+  3  the AWS config is invalid, or the profile does not exist
+  4  login needed: no token, or an expired token that cannot be refreshed
+  5  usable now, but it ends within --min-remaining and cannot be refreshed
+  1  any other failure
+When sessions differ, the worst wins (3, then 4, then 5).`,
+		Example: `  ssokeep status
+  ssokeep status -p dev --min-remaining 2h || aws sso login --profile dev
+  ssokeep status --all --json | jq '.sessions[] | {name, state}'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			min, err := parseFlagDuration("--min-remaining", minRemaining)
+			if err != nil {
+				return err
+			}
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			dir, roles, err := caches()
+			if err != nil {
+				return err
+			}
+			in := status.Input{Config: cfg, Cache: dir, Roles: roles, Now: now(), MinRemaining: min}
+			if !all {
+				in.Profile = g.explicitProfile()
+			}
+			rep, err := status.Build(in)
+			if err != nil {
+				return configError(err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else if err := rep.Write(g.stdout, g.color(g.stdout)); err != nil {
+				return err
+			}
+			switch {
+			case len(rep.InvalidProfiles) > 0:
+				return silentExit(exitConfig)
+			case rep.State == status.LoginNeeded:
+				return silentExit(exitLoginNeeded)
+			case rep.State == status.Expiring:
+				return silentExit(exitExpiring)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&asJSON, "json", false, "print as JSON")
+	f.BoolVar(&all, "all", false, "report every session, even when a profile is named")
+	f.StringVar(&minRemaining, "min-remaining", "15m", "a session that cannot be refreshed and ends sooner than this is \"expiring\" (exit 5)")
+	return cmd
+}
