@@ -79,7 +79,12 @@ type harness struct {
 
 func newHarness(t *testing.T, o Options) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newClock(), logs: &syncBuffer{}}
+	return newHarnessWithClock(t, o, newClock())
+}
+
+func newHarnessWithClock(t *testing.T, o Options, clock *fakeClock) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: clock, logs: &syncBuffer{}}
 	if o.Now == nil {
 		o.Now = h.clock.Now
 	}
@@ -127,12 +132,52 @@ func (h *harness) remember(secrets ...string) {
 	}
 }
 
+// allSecrets is every secret the emulator holds or handed out: the ones
+// the test remembered plus client secrets, codes, tokens and keys from the
+// server's own state (some were issued to other processes).
+func (h *harness) allSecrets() []string {
+	h.mu.Lock()
+	out := append([]string(nil), h.secrets...)
+	h.mu.Unlock()
+	s := h.s
+	s.mu.Lock()
+	for _, c := range s.clients {
+		out = append(out, c.secret)
+	}
+	for k := range s.devices {
+		out = append(out, k)
+	}
+	for k := range s.codes {
+		out = append(out, k)
+	}
+	for k := range s.access {
+		out = append(out, k)
+	}
+	for k := range s.refresh {
+		out = append(out, k)
+	}
+	s.mu.Unlock()
+	s.reg.mu.RLock()
+	for _, c := range s.reg.keys {
+		out = append(out, c.secret, c.sessionToken)
+	}
+	s.reg.mu.RUnlock()
+	var nonEmpty []string
+	for _, v := range out {
+		if v != "" {
+			nonEmpty = append(nonEmpty, v)
+		}
+	}
+	return nonEmpty
+}
+
 func (h *harness) assertNoSecretsLeaked() {
+	secrets := h.allSecrets()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	logs := h.logs.String()
 	evs := fmt.Sprintf("%+v", h.events)
-	for _, sec := range h.secrets {
+	for _, sec := range secrets {
 		if strings.Contains(logs, sec) {
 			h.t.Errorf("a secret (%d chars) appears in the log", len(sec))
 		}
