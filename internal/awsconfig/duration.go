@@ -17,7 +17,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	bad := func() (time.Duration, error) {
 		return 0, fmt.Errorf("bad duration %q: use Go syntax (90m, 8h), a number of seconds (28800) or days (90d)", s)
 	}
-	if s == "" {
+	if s == "" || s[0] == '+' || s[0] == '-' {
 		return bad()
 	}
 	if isDigits(s) {
@@ -36,7 +36,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		d := time.Duration(n) * day
 		if rest := s[i+1:]; rest != "" {
 			r, err := time.ParseDuration(rest)
-			if err != nil || r < 0 || d > math.MaxInt64-r || rest[0] == '+' {
+			if err != nil || rest[0] == '+' || rest[0] == '-' || d > math.MaxInt64-r {
 				return bad()
 			}
 			d += r
@@ -44,7 +44,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		return d, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 || s[0] == '-' {
+	if err != nil {
 		return bad()
 	}
 	return d, nil
