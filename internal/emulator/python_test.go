@@ -162,3 +162,19 @@ func TestBotocoreSSOProviderRefreshesThroughEmulator(t *testing.T) {
 			len(p.eventsOf(TokenRefreshed)), len(p.eventsOf(RoleCredentialsIssued)))
 	}
 }
+
+// TestBoto3Legacy126S3 runs Debian's boto3 1.26 (botocore 1.29, which
+// ignores AWS_ENDPOINT_URL_*) against S3 with an explicit endpoint and
+// role credentials fetched here: never with an SSO profile.
+func TestBoto3Legacy126S3(t *testing.T) {
+	py := pythonWithBoto3(t, "/usr/bin/python3", "1.29")
+	p := newPyHarness(t, Options{})
+	tok := p.deviceLogin(p.register("sso:account:access"))
+	rc, err := p.roleCredentials(*tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rc.RoleCredentials
+	p.runPython(py, "boto3_s3.py", p.env("S3_ACCESS_KEY_ID="+*c.AccessKeyId, "S3_SECRET_ACCESS_KEY="+*c.SecretAccessKey,
+		"S3_SESSION_TOKEN="+*c.SessionToken, "BUCKET=legacy-boto3"))
+}

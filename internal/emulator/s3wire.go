@@ -1,13 +1,17 @@
 package emulator
 
-import "net/http"
+import (
+	"net/http"
 
-// Until internal/emulator/s3api lands, S3 requests are answered NotImplemented.
+	"github.com/ssokeep/ssokeep/internal/emulator/s3api"
+)
 
-func s3OperationName(r *http.Request) string { return "S3" }
+// S3 is internal/emulator/s3api: it verifies each request with the same
+// verifier (so the registry's keys and expiries apply) and stores objects
+// in memory.
+
+func s3OperationName(r *http.Request) string { return s3api.OperationName(r) }
 
 func (s *Server) newS3Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeS3Error(w, http.StatusNotImplemented, "NotImplemented", "the emulator's S3 is not wired in yet")
-	})
+	return s3api.New(s.verifier(), s3api.Options{Now: s.opts.Now, Logger: s.log})
 }

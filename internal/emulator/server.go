@@ -296,6 +296,12 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 		return "", s.handleDevicePage
 	case strings.HasPrefix(p, "/_emulator/"):
 		return "", s.handleControl
+	case isSigV2(r):
+		// What S3 answers buckets that do not take Signature Version 2.
+		return "SigV2Request", func(w http.ResponseWriter, r *http.Request) {
+			writeS3Error(w, http.StatusBadRequest, "InvalidRequest",
+				"The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+		}
 	case isUnsignedSTS(r):
 		return stsAction(r), func(w http.ResponseWriter, r *http.Request) {
 			writeSTSError(w, http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
@@ -304,6 +310,16 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 	return "AnonymousRequest", func(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusForbidden, "AccessDenied", "Access Denied")
 	}
+}
+
+// isSigV2 recognises Signature Version 2 (header "AWS AK:sig" or a
+// presigned AWSAccessKeyId/Signature query), which the emulator does not take.
+func isSigV2(r *http.Request) bool {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "AWS ") {
+		return true
+	}
+	q := r.URL.Query()
+	return q.Has("AWSAccessKeyId") && q.Has("Signature")
 }
 
 // recorder remembers the status a handler sent, for the stats.

@@ -29,7 +29,7 @@ const (
 // tests and TestSTSClockSkew cover it).
 func stsOptions() Options {
 	return Options{
-		MaxClockSkew: 100 * 365 * 24 * time.Hour,
+		MaxClockSkew: farSkew,
 		Accounts: []Account{{ID: DefaultAccountID, Name: "emulator", PermissionSets: []PermissionSet{{Name: DefaultPermissionSet}},
 			Roles: []Role{
 				{Name: "Deployer", MaxSessionDuration: Duration(2 * time.Hour)},

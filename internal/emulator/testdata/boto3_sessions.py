@@ -1,4 +1,4 @@
-"""boto3 against the emulator's SSO OIDC, portal and STS: the session rules.
+"""boto3 against the emulator's SSO OIDC, portal, STS and S3: the session rules.
 
 Run by TestBoto3Sessions with the emulator's clock under the test's control.
 SESSION_SECONDS and ROLE_SECONDS tell the script the emulator's settings.
@@ -9,6 +9,7 @@ from datetime import datetime
 import boto3
 from botocore.config import Config
 
+import s3_checks
 from emu_common import START_URL, advance, check, control, error_code
 
 SESSION = int(os.environ["SESSION_SECONDS"])
@@ -56,9 +57,16 @@ sts = session.client("sts", aws_access_key_id=rc["accessKeyId"], aws_secret_acce
 arn = sts.get_caller_identity()["Arn"]
 check(":assumed-role/AWSReservedSSO_Developer_" in arn and arn.endswith("/emulator-user"), "caller identity " + arn)
 
+# S3 with those credentials, through AWS_ENDPOINT_URL_S3.
+s3 = session.client("s3", aws_access_key_id=rc["accessKeyId"], aws_secret_access_key=rc["secretAccessKey"],
+                    aws_session_token=rc["sessionToken"], config=Config(s3={"addressing_style": "path"}, signature_version="s3v4", retries={"max_attempts": 1}))
+s3_checks.exercise(s3, "boto3-sessions")
+
 # After the role duration the same credentials are expired.
 advance(ROLE)
-check(error_code(sts.get_caller_identity) == "ExpiredToken", "role credentials expire after ROLE_SECONDS")
+check(error_code(sts.get_caller_identity) == "ExpiredToken", "STS: role credentials expire after ROLE_SECONDS")
+code = error_code(s3.list_objects_v2, Bucket="boto3-sessions")
+check(code == "ExpiredToken", "S3: role credentials expire after ROLE_SECONDS: " + str(code))
 
 # Refresh works inside the session and returns a new refresh token.
 r1 = oidc.create_token(grantType="refresh_token", refreshToken=tok["refreshToken"], **client)
