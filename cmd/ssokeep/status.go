@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ssokeep/ssokeep/internal/awsconfig"
+	"github.com/ssokeep/ssokeep/internal/logins"
+	"github.com/ssokeep/ssokeep/internal/ssocache"
 	"github.com/ssokeep/ssokeep/internal/status"
 )
 
@@ -51,7 +55,8 @@ When sessions differ, the worst wins (3, then 4, then 5).`,
 			if err != nil {
 				return err
 			}
-			in := status.Input{Config: cfg, Cache: dir, Roles: roles, Now: now(), MinRemaining: min}
+			in := status.Input{Config: cfg, Cache: dir, Roles: roles, Now: now(), MinRemaining: min,
+				SessionEnds: sessionEnds(cfg, logins.In(dir.StateDir()))}
 			if !all {
 				in.Profile = g.explicitProfile()
 			}
@@ -84,4 +89,28 @@ When sessions differ, the worst wins (3, then 4, then 5).`,
 	f.BoolVar(&all, "all", false, "report every session, even when a profile is named")
 	f.StringVar(&minRemaining, "min-remaining", "15m", "a session that cannot be refreshed and ends sooner than this is \"expiring\" (exit 5)")
 	return cmd
+}
+
+// sessionEnds reads what ssokeep recorded of each session's login and end,
+// and forecasts the end from the configured ssokeep_session_duration.
+func sessionEnds(cfg *awsconfig.Config, store *logins.Store) status.SessionEnds {
+	return func(name string, s *awsconfig.SSO) status.SessionEnd {
+		rec, err := store.Get(ssocache.TokenKey(name))
+		if err != nil {
+			return status.SessionEnd{State: "unknown"}
+		}
+		var max time.Duration
+		if s.Session != nil {
+			max = s.Session.SessionDuration
+		}
+		f := rec.Forecast(max)
+		e := status.SessionEnd{State: f.State, Exact: f.Exact, MaxDuration: status.Seconds(max)}
+		if !f.At.IsZero() {
+			e.At = &f.At
+		}
+		if !rec.LoggedInAt.IsZero() {
+			e.LoggedInAt = &rec.LoggedInAt
+		}
+		return e
+	}
 }

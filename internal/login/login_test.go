@@ -324,3 +324,15 @@ func TestNoTokenIsLoginNeeded(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+func TestLogoutRefreshesAnExpiredTokenToEndTheSession(t *testing.T) {
+	w := newWorld(t, emulator.Options{SessionDuration: 8 * time.Hour})
+	w.deviceLogin(Options{})
+	w.clock.Advance(3 * time.Hour) // the access token died at 1h; the session lives on
+	if err := w.m.Logout(context.Background(), w.s, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.emu.Stats().Sessions); n != 0 {
+		t.Errorf("%d live sessions: logging out with an expired token left the session alive", n)
+	}
+}

@@ -247,10 +247,40 @@ func (m *Manager) sessionEnded(ctx context.Context, s Session, noticed time.Time
 // AWS CLI's role cache), as `aws sso logout` does. Role credentials already
 // handed out stay valid until they expire: AWS does not revoke them.
 func (m *Manager) Logout(ctx context.Context, s Session, roleKeys []string) error {
-	key := s.CacheKey()
-	tok, err := m.Cache.LoadToken(key)
+	if err := m.logoutKey(ctx, s, s.CacheKey()); err != nil {
+		return err
+	}
+	for _, rk := range roleKeys {
+		if err := m.Roles.Remove(rk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LogoutEntry logs out the token cached under key, using the start URL and
+// region the file names: for tokens no configured session maps to any more.
+func (m *Manager) LogoutEntry(ctx context.Context, key string, t *ssocache.Token) error {
+	return m.logoutKey(ctx, Session{StartURL: t.StartURL, Region: t.Region}, key)
+}
+
+func (m *Manager) logoutKey(ctx context.Context, s Session, key string) error {
+	// sso:Logout needs a valid access token: refresh an expired one first, or
+	// the live session would survive a "fresh" login.
+	tok, err := m.Cache.UpdateToken(ctx, key, func(cur *ssocache.Token) (*ssocache.Token, error) {
+		now := m.now()
+		if cur == nil || cur.Remaining(now) > 0 || !cur.Refreshable(now) {
+			return nil, nil
+		}
+		next, err := m.refresh(ctx, s, cur)
+		if err != nil {
+			m.log().Info("could not refresh the token to log out; the session may be over already", "err", err)
+			return nil, nil
+		}
+		return next, nil
+	})
 	switch {
-	case err == nil && tok.AccessToken != "" && tok.Remaining(m.now()) > 0:
+	case err == nil && tok != nil && tok.AccessToken != "" && tok.Remaining(m.now()) > 0:
 		if err := m.portalLogout(ctx, s, tok.AccessToken); err != nil {
 			return err
 		}
@@ -263,11 +293,6 @@ func (m *Manager) Logout(ctx context.Context, s Session, roleKeys []string) erro
 	}
 	if err := m.Cache.Remove(key); err != nil {
 		return err
-	}
-	for _, rk := range roleKeys {
-		if err := m.Roles.Remove(rk); err != nil {
-			return err
-		}
 	}
 	if m.Logins != nil {
 		_ = m.Logins.Update(ctx, key, func(r *logins.Record) {

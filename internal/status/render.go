@@ -83,10 +83,10 @@ func (r *Report) Write(w io.Writer, color bool) error {
 
 // LoginCommand is the command that logs the session in again.
 func LoginCommand(s *Session) string {
-	if s.Kind == "sso-session" {
-		return "aws sso login --sso-session " + shellQuote(s.Name)
+	if s.LoginProfile == "" {
+		return "ssokeep login --sso-session " + shellQuote(s.Name)
 	}
-	return "aws sso login --profile " + shellQuote(s.LoginProfile)
+	return "ssokeep login -p " + shellQuote(s.LoginProfile)
 }
 
 func shellQuote(s string) string {
@@ -118,6 +118,11 @@ func sessionEndCell(e SessionEnd, now time.Time) termui.Cell {
 	switch {
 	case e.State == "ended":
 		return termui.C("ended", termui.Red)
+	case e.At != nil && !e.Exact:
+		// A plain login may have joined an older session: this is the latest end.
+		c := timeCell(*e.At, now, false)
+		c.Text = "≤" + c.Text
+		return c
 	case e.At != nil:
 		return timeCell(*e.At, now, false)
 	}

@@ -102,8 +102,11 @@ type RoleCreds struct {
 type SessionEnd struct {
 	// State is "unknown", "forecast" (At = login time + configured maximum) or
 	// "ended" (a refresh failed because the session had ended, at or before At).
-	State       string     `json:"state"`
-	At          *time.Time `json:"at,omitempty"`
+	State string     `json:"state"`
+	At    *time.Time `json:"at,omitempty"`
+	// Exact: At is the real end (ssokeep logged in with --fresh, so the session
+	// began then), not only an upper bound.
+	Exact       bool       `json:"exact,omitempty"`
 	LoggedInAt  *time.Time `json:"loggedInAt,omitempty"`
 	MaxDuration Seconds    `json:"maxDurationSeconds,omitempty"`
 }
@@ -114,9 +117,9 @@ type InvalidProfile struct {
 	Error   string `json:"error"`
 }
 
-// SessionEnds looks up what ssokeep knows of a session's end, by token cache key.
-// A nil SessionEnds knows nothing.
-type SessionEnds func(cacheKey string, s *awsconfig.SSO) SessionEnd
+// SessionEnds looks up what ssokeep knows of a session's end, by the session's
+// name (or the legacy start URL). A nil SessionEnds knows nothing.
+type SessionEnds func(name string, s *awsconfig.SSO) SessionEnd
 
 // Input is everything Build reads. Build makes no network call.
 type Input struct {

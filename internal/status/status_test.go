@@ -167,7 +167,7 @@ func TestLegacyTokenSaysWhyItCannotRefresh(t *testing.T) {
 	if s.State != Expiring || !strings.Contains(s.Token.NotRefreshable, "legacy") {
 		t.Errorf("state %s, reason %q", s.State, s.Token.NotRefreshable)
 	}
-	if LoginCommand(s) != "aws sso login --profile old" {
+	if LoginCommand(s) != "ssokeep login -p old" {
 		t.Errorf("login command %q", LoginCommand(s))
 	}
 }
