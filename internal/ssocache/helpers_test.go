@@ -96,22 +96,27 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-var (
-	botocoreOnce sync.Once
-	botocoreErr  string
+// The Pythons with a botocore: python3 on PATH (botocore 1.43 here) and Debian's (botocore 1.29.27).
+const (
+	pathPython   = "python3"
+	debianPython = "/usr/bin/python3"
 )
 
-// needBotocore skips the test only when python3 cannot import botocore.
-func needBotocore(t *testing.T) {
+var botocoreChecks sync.Map // python -> error text ("" when botocore imports)
+
+// needBotocore skips the test only when python cannot import botocore.
+func needBotocore(t *testing.T, python string) {
 	t.Helper()
-	botocoreOnce.Do(func() {
-		out, err := exec.Command("python3", "-c", "import botocore, dateutil").CombinedOutput()
-		if err != nil {
-			botocoreErr = strings.TrimSpace(err.Error() + ": " + string(out))
+	v, ok := botocoreChecks.Load(python)
+	if !ok {
+		msg := ""
+		if out, err := exec.Command(python, "-c", "import botocore, dateutil").CombinedOutput(); err != nil {
+			msg = strings.TrimSpace(err.Error() + ": " + string(out))
 		}
-	})
-	if botocoreErr != "" {
-		t.Skipf("skipping: this test drives the real botocore, but `python3 -c 'import botocore'` failed (%s)", botocoreErr)
+		v, _ = botocoreChecks.LoadOrStore(python, msg)
+	}
+	if msg := v.(string); msg != "" {
+		t.Skipf("skipping: this test drives the real botocore, but `%s -c 'import botocore'` failed (%s)", python, msg)
 	}
 }
 
@@ -138,21 +143,27 @@ func loopbackEnv(home string, extra ...string) []string {
 	return append(env, extra...)
 }
 
-// runBotocore runs testdata/botocore_interop.py MODE with args as JSON on stdin and decodes its JSON output.
+// runBotocore runs testdata/botocore_interop.py MODE under python3 with args as JSON on stdin and decodes its
+// JSON output.
 func runBotocore(t *testing.T, home, mode string, args, out any) {
 	t.Helper()
-	needBotocore(t)
+	runBotocoreWith(t, pathPython, home, mode, args, out)
+}
+
+func runBotocoreWith(t *testing.T, python, home, mode string, args, out any) {
+	t.Helper()
+	needBotocore(t, python)
 	in, err := json.Marshal(args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("python3", filepath.Join("testdata", "botocore_interop.py"), mode)
+	cmd := exec.Command(python, filepath.Join("testdata", "botocore_interop.py"), mode)
 	cmd.Env = loopbackEnv(home)
 	cmd.Stdin = bytes.NewReader(in)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("botocore %s: %v\n%s", mode, err, redact(stderr.String()))
+		t.Fatalf("botocore (%s) %s: %v\n%s", python, mode, err, redact(stderr.String()))
 	}
 	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
 		t.Fatalf("botocore %s: output is not JSON: %v", mode, err)

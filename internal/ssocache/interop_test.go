@@ -45,43 +45,50 @@ sso_registration_scopes = sso:account:access
 
 // (a) A token saved by SaveToken for session "corp" is found by botocore's own SSOTokenLoader under the same
 // key, and served by the SSOTokenProvider of a profile using that session, with the same expiry. botocore's
-// default cache directory for that home is DefaultDir.
+// default cache directory for that home is DefaultDir. Checked with botocore 1.43 (python3 on PATH) and with
+// Debian's botocore 1.29 (/usr/bin/python3), which old boto3 installs still run.
 func TestBotocoreReadsASavedToken(t *testing.T) {
-	needBotocore(t)
-	home, d := interopHome(t)
-	tok := sampleToken()
-	if err := d.SaveToken(TokenKey("corp"), tok); err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		ExpiresAt            string  `json:"expiresAt"`
-		AccessTokenSha256    string  `json:"accessTokenSha256"`
-		ProviderTokenSha256  string  `json:"providerTokenSha256"`
-		ProviderExpiresEpoch float64 `json:"providerExpiresEpoch"`
-		SessionCacheDir      string  `json:"sessionCacheDir"`
-	}
-	runBotocore(t, home, "read-token", map[string]any{
-		"cacheDir": d.Path, "sessionName": "corp", "startUrl": interopStartURL, "profile": "p",
-		"now": t0.Unix(), // an hour before expiry: outside botocore's 15-minute refresh window, so no refresh
-	}, &got)
-	if got.ExpiresAt != "2030-05-17T10:30:00Z" {
-		t.Errorf("botocore read expiresAt %q, want 2030-05-17T10:30:00Z", got.ExpiresAt)
-	}
-	if got.AccessTokenSha256 != sha256Hex(fakeAccessToken) || got.ProviderTokenSha256 != sha256Hex(fakeAccessToken) {
-		t.Error("botocore did not read the access token that was saved")
-	}
-	if int64(got.ProviderExpiresEpoch) != tok.ExpiresAt.Unix() {
-		t.Errorf("SSOTokenProvider expiry %v, want %v", time.Unix(int64(got.ProviderExpiresEpoch), 0).UTC(), tok.ExpiresAt)
-	}
+	for _, python := range []string{pathPython, debianPython} {
+		t.Run(python, func(t *testing.T) {
+			needBotocore(t, python)
+			home, d := interopHome(t)
+			tok := sampleToken()
+			if err := d.SaveToken(TokenKey("corp"), tok); err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				ExpiresAt            string  `json:"expiresAt"`
+				AccessTokenSha256    string  `json:"accessTokenSha256"`
+				ProviderTokenSha256  string  `json:"providerTokenSha256"`
+				ProviderExpiresEpoch float64 `json:"providerExpiresEpoch"`
+				SessionCacheDir      string  `json:"sessionCacheDir"`
+				BotocoreVersion      string  `json:"botocoreVersion"`
+			}
+			runBotocoreWith(t, python, home, "read-token", map[string]any{
+				"cacheDir": d.Path, "sessionName": "corp", "startUrl": interopStartURL, "profile": "p",
+				"now": t0.Unix(), // an hour before expiry: outside botocore's 15-minute refresh window
+			}, &got)
+			t.Logf("botocore %s", got.BotocoreVersion)
+			if got.ExpiresAt != "2030-05-17T10:30:00Z" {
+				t.Errorf("botocore read expiresAt %q, want 2030-05-17T10:30:00Z", got.ExpiresAt)
+			}
+			if got.AccessTokenSha256 != sha256Hex(fakeAccessToken) || got.ProviderTokenSha256 != sha256Hex(fakeAccessToken) {
+				t.Error("botocore did not read the access token that was saved")
+			}
+			if int64(got.ProviderExpiresEpoch) != tok.ExpiresAt.Unix() {
+				t.Errorf("SSOTokenProvider expiry %v, want %v", time.Unix(int64(got.ProviderExpiresEpoch), 0).UTC(), tok.ExpiresAt)
+			}
 
-	t.Setenv("HOME", home)
-	t.Setenv("USERPROFILE", home)
-	def, err := DefaultDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.SessionCacheDir != def.Path {
-		t.Errorf("botocore's cache directory for this home is %s, DefaultDir says %s", got.SessionCacheDir, def.Path)
+			t.Setenv("HOME", home)
+			t.Setenv("USERPROFILE", home)
+			def, err := DefaultDir()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.SessionCacheDir != def.Path {
+				t.Errorf("botocore's cache directory for this home is %s, DefaultDir says %s", got.SessionCacheDir, def.Path)
+			}
+		})
 	}
 }
 
@@ -89,7 +96,7 @@ func TestBotocoreReadsASavedToken(t *testing.T) {
 // through JSONFileCache, as it does for every boto3 user. LoadToken reads that file with the right expiry, and
 // writing the same token gives botocore's bytes exactly.
 func TestLoadTokenReadsWhatBotocoreWritesOnRefresh(t *testing.T) {
-	needBotocore(t)
+	needBotocore(t, pathPython)
 	home, d := interopHome(t)
 	key := TokenKey("corp")
 	old := sampleToken()
@@ -135,7 +142,7 @@ func TestLoadTokenReadsWhatBotocoreWritesOnRefresh(t *testing.T) {
 
 // A legacy profile's token (keyed by start URL) written by botocore's JSONFileCache with a datetime expiry.
 func TestLoadTokenReadsALegacyTokenBotocoreWrote(t *testing.T) {
-	needBotocore(t)
+	needBotocore(t, pathPython)
 	home, d := interopHome(t)
 	var none struct{}
 	runBotocore(t, home, "write-token", map[string]any{

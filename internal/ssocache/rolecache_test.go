@@ -120,7 +120,7 @@ func TestRoleCacheList(t *testing.T) {
 // The CLI's own cache code (botocore's SSOCredentialFetcher with a JSONFileCache) uses an entry Save wrote, and
 // Load reads an entry it wrote; both give the same bytes.
 func TestRoleCacheInteropWithBotocore(t *testing.T) {
-	needBotocore(t)
+	needBotocore(t, pathPython)
 	home := t.TempDir()
 	args := map[string]any{"accountId": "111122223333", "roleName": "Dev", "sessionName": "corp",
 		"startUrl": interopStartURL, "region": interopRegion}
@@ -143,19 +143,23 @@ func TestRoleCacheInteropWithBotocore(t *testing.T) {
 	if err := ours.Save(key, rc); err != nil {
 		t.Fatal(err)
 	}
-	var read struct {
-		AccessKeyIDSha256     string `json:"accessKeyIdSha256"`
-		SecretAccessKeySha256 string `json:"secretAccessKeySha256"`
-		SessionTokenSha256    string `json:"sessionTokenSha256"`
-		ExpiryTime            string `json:"expiryTime"`
-	}
-	runBotocore(t, home, "role-read", with(map[string]any{"cacheDir": ours.Path}), &read)
-	if read.AccessKeyIDSha256 != sha256Hex(rc.AccessKeyID) || read.SecretAccessKeySha256 != sha256Hex(fakeSecretKey) ||
-		read.SessionTokenSha256 != sha256Hex(fakeSessionToken) {
-		t.Error("botocore did not get the saved credentials from the cache")
-	}
-	if read.ExpiryTime != formatTime(rc.Expiration) {
-		t.Errorf("botocore expiry %q, want %q", read.ExpiryTime, formatTime(rc.Expiration))
+	for _, python := range []string{pathPython, debianPython} {
+		t.Run("read by "+python, func(t *testing.T) {
+			var read struct {
+				AccessKeyIDSha256     string `json:"accessKeyIdSha256"`
+				SecretAccessKeySha256 string `json:"secretAccessKeySha256"`
+				SessionTokenSha256    string `json:"sessionTokenSha256"`
+				ExpiryTime            string `json:"expiryTime"`
+			}
+			runBotocoreWith(t, python, home, "role-read", with(map[string]any{"cacheDir": ours.Path}), &read)
+			if read.AccessKeyIDSha256 != sha256Hex(rc.AccessKeyID) || read.SecretAccessKeySha256 != sha256Hex(fakeSecretKey) ||
+				read.SessionTokenSha256 != sha256Hex(fakeSessionToken) {
+				t.Error("botocore did not get the saved credentials from the cache")
+			}
+			if read.ExpiryTime != formatTime(rc.Expiration) {
+				t.Errorf("botocore expiry %q, want %q", read.ExpiryTime, formatTime(rc.Expiration))
+			}
+		})
 	}
 
 	// botocore fetches (stubbed sso client) and writes; Go reads.

@@ -49,6 +49,14 @@ def loopback_client(session, service, region):
     return client
 
 
+class NoClient:
+    """Stands where a service client would be: reading a fresh token must never call the service. Old botocore
+    (Debian's 1.29) ignores AWS_ENDPOINT_URL_*, so this is what keeps it off the network."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"botocore tried to call the service ({name}) while only reading the cache")
+
+
 def mode_keys(args):
     """Cache keys as botocore and the CLI compute them."""
     loader = SSOTokenLoader()
@@ -80,6 +88,7 @@ def mode_read_token(args):
     token = SSOTokenLoader(cache=cache)(args["startUrl"], session_name=args["sessionName"])
     session = botocore.session.Session(profile=args["profile"])
     provider = SSOTokenProvider(session, cache=cache, time_fetcher=fixed_clock(args["now"]))
+    provider.__dict__["_client"] = NoClient()  # CachedProperty: the instance attribute wins
     frozen = provider.load_token().get_frozen_token()
     return {
         "expiresAt": token["expiresAt"],
@@ -87,6 +96,7 @@ def mode_read_token(args):
         "providerTokenSha256": sha(frozen.token),
         "providerExpiresEpoch": epoch(frozen.expiration),
         "sessionCacheDir": SSOTokenProvider._SSO_TOKEN_CACHE_DIR,
+        "botocoreVersion": botocore.__version__,
     }
 
 
