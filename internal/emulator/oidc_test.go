@@ -444,3 +444,47 @@ func between(s, from, to string) string {
 	v, _, _ := strings.Cut(rest, to)
 	return v
 }
+
+// TestLongRunsDoNotGrowWithoutBound refreshes a token thousands of times
+// (a compressed-time rehearsal does) and checks that dead tokens, codes and
+// keys are swept while live ones keep working.
+func TestLongRunsDoNotGrowWithoutBound(t *testing.T) {
+	h := newHarness(t, Options{SessionDuration: 90 * 24 * time.Hour, TokenLifetime: time.Minute})
+	reg := h.register("sso:account:access")
+	tok := h.deviceLogin(reg)
+	refresh := *tok.RefreshToken
+	in := createTokenInput{ClientID: reg.id, ClientSecret: reg.secret, GrantType: grantRefresh}
+	for i := 0; i < 3*pruneEvery; i++ {
+		h.clock.Advance(time.Minute)
+		in.RefreshToken = refresh
+		var ev []Event
+		h.s.mu.Lock()
+		out, fail := h.s.createToken(&in, h.clock.Now(), &ev)
+		h.s.mu.Unlock()
+		if fail != nil {
+			t.Fatalf("refresh %d: %s", i, fail.code)
+		}
+		refresh = out["refreshToken"].(string)
+	}
+	h.s.mu.Lock()
+	nAccess, nRefresh := len(h.s.access), len(h.s.refresh)
+	h.s.mu.Unlock()
+	if nAccess > pruneEvery || nRefresh > pruneEvery {
+		t.Errorf("after %d refreshes: %d access and %d refresh tokens kept", 3*pruneEvery, nAccess, nRefresh)
+	}
+	if _, err := h.refresh(reg, refresh); err != nil {
+		t.Fatalf("the live refresh token was swept: %v", err)
+	}
+
+	now := h.clock.Now()
+	for i := 0; i < pruneEvery; i++ {
+		h.s.reg.issue(Principal{Account: DefaultAccountID}, now, now.Add(-keepExpired-time.Second))
+	}
+	live, _ := h.s.reg.issue(Principal{Account: DefaultAccountID}, now, now.Add(time.Hour))
+	if n := len(h.s.reg.keys); n > 2 {
+		t.Errorf("%d keys kept after a sweep; want only the live ones", n)
+	}
+	if _, ok := h.s.reg.LookupKey(live); !ok {
+		t.Error("a live key was swept")
+	}
+}

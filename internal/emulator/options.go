@@ -1,13 +1,3 @@
-// Package emulator is a local, stateful stand-in for AWS IAM Identity Center
-// (SSO OIDC and the SSO portal), STS and S3, served on one loopback listener.
-//
-// It exists so that ssokeep and its tests can run "days" of token, session and
-// role-credential lifetimes in seconds against real AWS clients (the Go SDK,
-// boto3, the CLI) without an AWS account. Every lifetime is a time.Duration and
-// the clock is injectable, so Go tests never sleep to wait for an expiry.
-//
-// The emulator is never imported by the product layers (login, keeper, serve):
-// only by cmd/ssokeep (the emulator and demo commands) and by tests.
 package emulator
 
 import (

@@ -64,7 +64,7 @@ func (s *Server) handleGetRoleCredentials(w http.ResponseWriter, r *http.Request
 		RoleSession: true,
 	}
 	expires := now.Add(d)
-	id, c := s.reg.issue(p, expires)
+	id, c := s.reg.issue(p, now, expires)
 	s.emit([]Event{{Kind: RoleCredentialsIssued, Time: now, StartURL: t.session.startURL, User: t.session.user,
 		SessionID: t.session.id, AccountID: accountID, RoleName: roleName, Expires: expires, SessionEnd: t.session.finalEnd()}})
 	writeJSON(w, 200, map[string]any{"roleCredentials": map[string]any{

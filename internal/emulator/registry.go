@@ -40,6 +40,14 @@ type registry struct {
 	issued int
 }
 
+// keepExpired is how long an expired key is remembered, to answer
+// ExpiredToken rather than InvalidAccessKeyId. Forgetting keys after that
+// keeps a long compressed-time rehearsal from growing without bound.
+const keepExpired = 24 * time.Hour
+
+// pruneEvery is how many additions pass between sweeps of dead state.
+const pruneEvery = 1024
+
 func newRegistry() *registry { return &registry{keys: map[string]credential{}} }
 
 func (r *registry) add(id string, c credential) {
@@ -72,9 +80,22 @@ func (r *registry) counts(now time.Time) (issued, live int) {
 }
 
 // issue mints temporary credentials for a principal.
-func (r *registry) issue(p Principal, expires time.Time) (id string, c credential) {
+func (r *registry) issue(p Principal, now, expires time.Time) (id string, c credential) {
 	id = newAccessKeyID("ASIA")
 	c = credential{secret: newSecretAccessKey(), sessionToken: newSessionToken(), expires: expires, principal: p}
 	r.add(id, c)
+	if r.issued%pruneEvery == 0 {
+		r.prune(now)
+	}
 	return id, c
+}
+
+func (r *registry) prune(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, c := range r.keys {
+		if !c.principal.LongTerm && now.Sub(c.expires) > keepExpired {
+			delete(r.keys, id)
+		}
+	}
 }

@@ -24,19 +24,20 @@ type Server struct {
 	reg  *registry
 	s3   http.Handler // S3 (internal/emulator/s3api), behind the SigV4 check
 
-	mu         sync.Mutex
-	clients    map[string]*client
-	devices    map[string]*deviceAuth // by device code
-	userCodes  map[string]*deviceAuth
-	authReqs   map[string]*authRequest
-	codes      map[string]*authCode
-	access     map[string]*accessToken
-	refresh    map[string]*refreshToken
-	sessions   map[string]*session // the latest session per start URL
-	faults     Faults
-	approve    ApprovePolicy
-	ops        map[string]*OpStats
-	roleSuffix map[string]string // "account/permission set" -> AWSReservedSSO suffix
+	mu           sync.Mutex
+	clients      map[string]*client
+	devices      map[string]*deviceAuth // by device code
+	userCodes    map[string]*deviceAuth
+	authReqs     map[string]*authRequest
+	codes        map[string]*authCode
+	access       map[string]*accessToken
+	refresh      map[string]*refreshToken
+	sessions     map[string]*session // the latest session per start URL
+	faults       Faults
+	approve      ApprovePolicy
+	ops          map[string]*OpStats
+	roleSuffix   map[string]string // "account/permission set" -> AWSReservedSSO suffix
+	issuedTokens int               // access tokens issued, to pace prune
 
 	ln   net.Listener
 	srv  *http.Server

@@ -204,7 +204,43 @@ func (s *Server) issueTokens(c *client, ss *session, now time.Time) (access, ref
 		expires = ss.end
 	}
 	s.access[access] = &accessToken{session: ss, client: c, expires: expires}
+	if s.issuedTokens++; s.issuedTokens%pruneEvery == 0 {
+		s.prune(now)
+	}
 	return access, refresh, expires
+}
+
+// prune drops OIDC state that can no longer change an answer (or changes
+// only a message), so long rehearsals do not grow without bound. Refresh
+// tokens of ended sessions are kept a while: the RefreshDenied event for
+// them is what a timeline shows. Callers hold s.mu.
+func (s *Server) prune(now time.Time) {
+	for k, t := range s.access {
+		if !now.Before(t.expires) {
+			delete(s.access, k)
+		}
+	}
+	for k, t := range s.refresh {
+		if t.used || (!t.session.alive(now) && now.Sub(t.session.finalEnd()) > keepExpired) {
+			delete(s.refresh, k)
+		}
+	}
+	for k, d := range s.devices {
+		if d.state == deviceRedeemed || d.state == deviceDenied || now.Sub(d.expires) > keepExpired {
+			delete(s.devices, k)
+			delete(s.userCodes, d.userCode)
+		}
+	}
+	for k, c := range s.codes {
+		if c.used || !now.Before(c.expires) {
+			delete(s.codes, k)
+		}
+	}
+	for k, a := range s.authReqs {
+		if !now.Before(a.expires) {
+			delete(s.authReqs, k)
+		}
+	}
 }
 
 // errUnauthorized is the portal's answer for unknown, expired or orphaned tokens.

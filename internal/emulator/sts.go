@@ -186,7 +186,7 @@ func (s *Server) getSessionToken(w http.ResponseWriter, f url.Values, p Principa
 	}
 	sp := Principal{Account: p.Account, ARN: p.ARN, UserID: p.UserID, IAMUser: p.IAMUser, MFA: mfa}
 	expires := s.stsExpiry(now, secs)
-	id, c := s.reg.issue(sp, expires)
+	id, c := s.reg.issue(sp, now, expires)
 	s.emit([]Event{{Kind: STSCredentialsIssued, Time: now, Operation: "GetSessionToken", AccountID: p.Account,
 		User: p.IAMUser, Expires: expires}})
 	type result struct {
@@ -273,7 +273,7 @@ func (s *Server) assumeRole(w http.ResponseWriter, f url.Values, p Principal, no
 		MFA:         mfa,
 	}
 	expires := s.stsExpiry(now, secs)
-	id, c := s.reg.issue(ap, expires)
+	id, c := s.reg.issue(ap, now, expires)
 	s.emit([]Event{{Kind: STSCredentialsIssued, Time: now, Operation: "AssumeRole", AccountID: m[1], RoleName: m[2],
 		Expires: expires}})
 	type assumedRoleUser struct {
