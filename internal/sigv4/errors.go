@@ -56,3 +56,11 @@ func errSignature() *Error {
 func errIncomplete(msg string) *Error {
 	return newError(CodeIncompleteBody, http.StatusBadRequest, msg)
 }
+
+// errSigV2 is S3's answer to Signature Version 2, which new buckets and
+// regions no longer accept.
+func errSigV2(what string) *Error {
+	return newError(CodeInvalidRequest, http.StatusBadRequest,
+		"The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256. (Got "+what+
+			"; boto3 signs presigned URLs with SigV4 when the client has Config(signature_version=\"s3v4\").)")
+}

@@ -215,12 +215,19 @@ func parseAuth(r *http.Request) (*auth, error) {
 		return parseHeaderAuth(r, header)
 	case queryAuth:
 		return parseQueryAuth(r)
+	case strings.Contains(q, "AWSAccessKeyId=") && strings.Contains(q, "Signature="):
+		// botocore presigns with SigV2 against a custom endpoint unless
+		// the client is configured with signature_version="s3v4".
+		return nil, errSigV2("a Signature Version 2 presigned URL (AWSAccessKeyId, Signature, Expires)")
 	}
 	return nil, newError(CodeAccessDenied, http.StatusForbidden, "Access Denied: the request is not signed (no Authorization header or X-Amz-Signature query).")
 }
 
 func parseHeaderAuth(r *http.Request, header string) (*auth, error) {
 	alg, rest, _ := strings.Cut(strings.TrimSpace(header), " ")
+	if alg == "AWS" {
+		return nil, errSigV2("a Signature Version 2 Authorization header")
+	}
 	if alg != algorithm {
 		return nil, errMalformed(false, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
 	}

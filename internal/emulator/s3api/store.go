@@ -127,8 +127,10 @@ func metadataFrom(h http.Header) http.Header {
 		}
 	}
 	for k, v := range h {
-		if strings.HasPrefix(k, "X-Amz-Meta-") {
-			out[k] = slices.Clone(v)
+		if strings.HasPrefix(strings.ToLower(k), "x-amz-meta-") {
+			// S3 stores and returns user metadata names in lower case;
+			// botocore hands the name back as sent on the wire.
+			out[strings.ToLower(k)] = slices.Clone(v)
 		}
 	}
 	if out.Get("Content-Type") == "" {
