@@ -11,11 +11,11 @@ import (
 )
 
 // Locks are two layers:
-//   - in-process, a one-slot channel per lock file, so goroutines wait in order without polling and a context
-//     can stop the wait. This does not rely on how each OS scopes file locks (flock(2) per open file
-//     description, fcntl per process, LockFileEx per handle).
-//   - across processes, gofrs/flock on <state>/locks/<key>.lock. Lock files are never removed: removing one while another process waits on it
-//     would let two holders in.
+//   - in-process, a one-slot channel per lock file: goroutines wait without polling and a context can stop the
+//     wait. This does not rely on how each OS scopes file locks (flock(2) per open file description, fcntl(2)
+//     per process on AIX/Solaris, LockFileEx per handle).
+//   - across processes, gofrs/flock on <state>/locks/<key>.lock. Lock files are never removed: removing one
+//     while another process waits on it would let two holders in.
 var inproc = struct {
 	sync.Mutex
 	m map[string]*procLock
