@@ -65,7 +65,7 @@ func (s *syncBuffer) String() string {
 // every event and log line recorded, and every secret it saw remembered so
 // tests can assert none leaked.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	s      *Server
 	clock  *fakeClock
 	oidc   *ssooidc.Client
@@ -77,12 +77,12 @@ type harness struct {
 	secrets []string
 }
 
-func newHarness(t *testing.T, o Options) *harness {
+func newHarness(t testing.TB, o Options) *harness {
 	t.Helper()
 	return newHarnessWithClock(t, o, newClock())
 }
 
-func newHarnessWithClock(t *testing.T, o Options, clock *fakeClock) *harness {
+func newHarnessWithClock(t testing.TB, o Options, clock *fakeClock) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: clock, logs: &syncBuffer{}}
 	if o.Now == nil {

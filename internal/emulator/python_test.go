@@ -104,6 +104,7 @@ func (p *pyHarness) runPython(exe, script string, env []string) string {
 }
 
 func TestBoto3Sessions(t *testing.T) {
+	t.Parallel()
 	py := pythonWithBoto3(t, "python3", "1.43")
 	const session, role = 8 * time.Hour, time.Hour
 	p := newPyHarness(t, Options{SessionDuration: session, RoleDuration: role})
@@ -119,6 +120,7 @@ func TestBoto3Sessions(t *testing.T) {
 // whose token is about to expire: botocore must refresh it through the
 // emulator, rewrite the file, and resolve role credentials.
 func TestBotocoreSSOProviderRefreshesThroughEmulator(t *testing.T) {
+	t.Parallel()
 	py := pythonWithBoto3(t, "python3", "1.43")
 	p := newPyHarness(t, Options{})
 	cfgPath := filepath.Join(p.home, "config")
@@ -167,6 +169,7 @@ func TestBotocoreSSOProviderRefreshesThroughEmulator(t *testing.T) {
 // ignores AWS_ENDPOINT_URL_*) against S3 with an explicit endpoint and
 // role credentials fetched here: never with an SSO profile.
 func TestBoto3Legacy126S3(t *testing.T) {
+	t.Parallel()
 	py := pythonWithBoto3(t, "/usr/bin/python3", "1.29")
 	p := newPyHarness(t, Options{})
 	tok := p.deviceLogin(p.register("sso:account:access"))

@@ -59,6 +59,7 @@ func getBody(t *testing.T, c *s3.Client, in *s3.GetObjectInput) []byte {
 // with aws-sdk-go-v2 (and its transfer manager), signed with SSO role
 // credentials the emulator issued.
 func TestS3OperationsWithGoSDK(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, Options{MaxClockSkew: farSkew})
 	c, creds := h.ssoS3()
 	ctx := context.Background()
