@@ -84,7 +84,9 @@ const emulatorExample = `  # terminal 1: an emulator whose sessions last 10 minu
   import boto3; s3 = boto3.client("s3")
   s3.create_bucket(Bucket="demo"); s3.put_object(Bucket="demo", Key="k", Body=b"hi")
   print(s3.get_object(Bucket="demo", Key="k")["Body"].read())'
-  curl -s $AWS_ENDPOINT_URL_SSO/_emulator/stats`
+  AWS_PROFILE=emulator python3 -c 'import boto3; print(boto3.client("sts").get_caller_identity()["Arn"])'
+  curl -s $AWS_ENDPOINT_URL_SSO/_emulator/stats      # counters, live sessions
+  curl -s -X POST $AWS_ENDPOINT_URL_SSO/_emulator/end-sessions   # the session ends now`
 
 type emulatorFlags struct {
 	addr                 string
@@ -126,7 +128,7 @@ func newEmulatorCmd(g *globals) *cobra.Command {
 	fl.DurationVar(&f.stsMaxLifetime, "sts-max-lifetime", 0, "cap on every STS credential's lifetime (0: as requested), for compressed rehearsals")
 	fl.StringVar(&f.approve, "approve", "manual", "who approves logins: manual, auto or auto-after=DUR")
 	fl.StringVar(&f.accounts, "accounts", "", "JSON `FILE` declaring accounts, permission sets, IAM roles and users (see above)")
-	fl.StringArrayVar(&f.faults, "fault", nil, "inject faults: OP:rate=0.2,error=ThrottlingException,latency=300ms (repeatable)")
+	fl.StringArrayVar(&f.faults, "fault", nil, "inject faults (repeatable): `OP:SPEC` such as GetRoleCredentials:rate=0.2,error=TooManyRequestsException,latency=300ms")
 	fl.StringVar(&f.envFile, "env-file", "", "write the export lines to `FILE` once listening")
 	fl.StringVar(&f.awsConfig, "aws-config", "", "write an AWS config with the emulator's sso-session and profiles to `FILE`")
 	fl.BoolVar(&f.force, "force", false, "overwrite --env-file and --aws-config if they exist")
