@@ -141,6 +141,15 @@ func TestVerifyEdgeCases(t *testing.T) {
 		_, err := v.Verify(wireRequest(t, "GET /bucket/key HTTP/1.1\r\nHost: h\r\n\r\n"))
 		wantCode(t, err, CodeAccessDenied)
 	})
+	t.Run("Signature Version 2 is refused with a hint", func(t *testing.T) {
+		_, err := v.Verify(wireRequest(t, "GET /bucket/key?AWSAccessKeyId=AKID&Expires=1893456000&Signature=abc%3D HTTP/1.1\r\nHost: h\r\n\r\n"))
+		wantCode(t, err, CodeInvalidRequest)
+		if !strings.Contains(err.Error(), "s3v4") {
+			t.Fatalf("no hint: %v", err)
+		}
+		_, err = v.Verify(wireRequest(t, "GET /bucket/key HTTP/1.1\r\nHost: h\r\nAuthorization: AWS AKID:c2ln\r\n\r\n"))
+		wantCode(t, err, CodeInvalidRequest)
+	})
 	t.Run("header and query auth together", func(t *testing.T) {
 		r := signedWire(t, get())
 		r.RequestURI += "?X-Amz-Algorithm=AWS4-HMAC-SHA256"
