@@ -102,7 +102,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The Host check comes first: a browser page that rebinds its own DNS
 	// name to 127.0.0.1 sends its own name here and learns nothing.
-	if r.Host != s.hostIP && r.Host != s.hostLocal {
+	if r.Host == "" || (r.Host != s.hostIP && r.Host != s.hostLocal) {
 		s.refuse(w, r, rt, c403, bodyBadHost, "foreign Host header")
 		return
 	}
