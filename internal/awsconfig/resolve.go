@@ -18,7 +18,7 @@ const (
 	KindStatic      Kind = "static"             // aws_access_key_id/aws_secret_access_key
 	KindProcess     Kind = "credential-process" // credential_process
 	KindWebIdentity Kind = "web-identity"       // web_identity_token_file (+ role_arn): AssumeRoleWithWebIdentity
-	KindLogin       Kind = "login"              // login_session (`aws login`, botocore >= 1.42, Go SDK)
+	KindLogin       Kind = "login"              // login_session (`aws login`; botocore 1.43 and the Go SDK know it, 1.29 does not)
 	KindNone        Kind = "none"               // e.g. only region: no credentials of its own
 )
 

@@ -170,6 +170,9 @@ login_session = arn:aws:iam::123456789012:user/me
 	{name: "an sso_session without account and role can only log in", profile: "login", sdk: "the Go SDK calls any profile with sso_session an SSO profile",
 		config: "[profile login]\nsso_session = corp\n" + corpSession,
 		want:   &Profile{Name: "login", Kind: KindNone, SSO: &SSO{Session: corp, StartURL: corp.StartURL, Region: "eu-west-1", RegistrationScopes: corp.RegistrationScopes}}},
+	{name: "a legacy sso_start_url without account and role can only log in", profile: "l", sdk: "the Go SDK calls it a (broken) legacy SSO profile",
+		config: "[profile l]\nsso_start_url = https://old.awsapps.com/start\nsso_region = us-east-1\n",
+		want:   &Profile{Name: "l", Kind: KindNone, SSO: &SSO{StartURL: "https://old.awsapps.com/start", Region: "us-east-1"}}},
 	{name: "a profile only in the credentials file", profile: "base", creds: baseKeys, config: "[profile other]\n",
 		profiles: []string{"other", "base"}, want: baseProfile},
 
