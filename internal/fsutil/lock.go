@@ -102,3 +102,62 @@ func Lock(ctx context.Context, path string) (unlock func(), err error) {
 		})
 	}, nil
 }
+
+// TryLock takes the lock at path if nobody holds it, in this process or any
+// other; ok is false (and err nil) when it is taken.
+func TryLock(path string) (unlock func(), ok bool, err error) {
+	path, err = filepath.Abs(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	release, ok := tryAcquireProc(path)
+	if !ok {
+		return nil, false, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		release()
+		return nil, false, fmt.Errorf("lock directory: %w", err)
+	}
+	fl := flock.New(path, flock.SetPermissions(0o600))
+	got, err := fl.TryLock()
+	if err != nil || !got {
+		_ = fl.Close()
+		release()
+		if err != nil {
+			return nil, false, fmt.Errorf("lock %s: %w", path, err)
+		}
+		return nil, false, nil
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			_ = fl.Unlock()
+			release()
+		})
+	}, true, nil
+}
+
+// tryAcquireProc is acquireProc without waiting.
+func tryAcquireProc(path string) (release func(), ok bool) {
+	inproc.Lock()
+	defer inproc.Unlock()
+	pl := inproc.m[path]
+	if pl == nil {
+		pl = &procLock{slot: make(chan struct{}, 1)}
+		inproc.m[path] = pl
+	}
+	select {
+	case pl.slot <- struct{}{}:
+	default:
+		return nil, false
+	}
+	pl.refs++
+	return func() {
+		<-pl.slot
+		inproc.Lock()
+		if pl.refs--; pl.refs == 0 {
+			delete(inproc.m, path)
+		}
+		inproc.Unlock()
+	}, true
+}

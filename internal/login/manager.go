@@ -157,8 +157,23 @@ func (m *Manager) saveToken(ctx context.Context, s Session, r *ssocache.Registra
 // returned while it is still valid; past its expiry the error is a
 // *LoginNeededError. When the refresh is refused because the sign-in session
 // has ended, a still-valid token comes back together with that error, so a
-// keeper can use it to the last minute and still call a human.
+// keeper can use it to the last minute and still call a human. A refresh that
+// failed for another reason (network, throttling) is only logged while the
+// token is still valid; Keep reports it.
 func (m *Manager) Token(ctx context.Context, s Session, min time.Duration) (*ssocache.Token, error) {
+	tok, err := m.Keep(ctx, s, min)
+	if tok != nil && err != nil && !IsLoginNeeded(err) {
+		m.log().Warn("token refresh failed; the current token is still valid", "session", s.Label(),
+			"left", tok.Remaining(m.now()).Round(time.Second), "err", err)
+		return tok, nil
+	}
+	return tok, err
+}
+
+// Keep is Token for a keeper: it returns the token whenever one is still
+// valid, and the error of a refresh that was needed and failed, whatever the
+// reason, so the caller can retry with backoff.
+func (m *Manager) Keep(ctx context.Context, s Session, min time.Duration) (*ssocache.Token, error) {
 	var refreshErr error
 	tok, err := m.Cache.UpdateToken(ctx, s.CacheKey(), func(cur *ssocache.Token) (*ssocache.Token, error) {
 		now := m.now()
@@ -178,16 +193,8 @@ func (m *Manager) Token(ctx context.Context, s Session, min time.Duration) (*sso
 	if err != nil {
 		return nil, err
 	}
-	now := m.now()
-	if tok.Remaining(now) > 0 {
-		if refreshErr != nil {
-			m.log().Warn("token refresh failed; the current token is still valid", "session", s.Label(),
-				"left", tok.Remaining(now).Round(time.Second), "err", refreshErr)
-			if IsLoginNeeded(refreshErr) {
-				return tok, refreshErr
-			}
-		}
-		return tok, nil
+	if tok.Remaining(m.now()) > 0 {
+		return tok, refreshErr
 	}
 	if refreshErr != nil {
 		return nil, refreshErr
@@ -230,6 +237,9 @@ func (m *Manager) sessionEnded(ctx context.Context, s Session, noticed time.Time
 	e := &LoginNeededError{Session: s, Reason: SessionEnded, EndedAt: noticed}
 	if m.Logins == nil {
 		return e
+	}
+	if rec, err := m.Logins.Get(s.CacheKey()); err == nil && !rec.EndedBy.IsZero() && !rec.EndedBy.After(noticed) {
+		return e // already known
 	}
 	_ = m.Logins.Update(ctx, s.CacheKey(), func(r *logins.Record) {
 		if r.EndedBy.IsZero() || noticed.Before(r.EndedBy) {
