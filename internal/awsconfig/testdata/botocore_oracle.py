@@ -59,10 +59,13 @@ def main():
         res["config"] = full["profiles"]
         res["sessions"] = full.get("sso_sessions", {})
         res["resolve"] = {}
+        s = session(cfg, creds)
         for name in full["profiles"]:
             r = {"method": None, "error": None}
             try:
-                c = session(cfg, creds, name).get_credentials()
+                # As Session(profile=name).get_credentials(), without building a session per profile.
+                s.set_config_variable("profile", name)
+                c = bc.create_credential_resolver(s).load_credentials()
                 if c is not None:
                     r["method"] = c.method
             except Exception as e:  # the class name says which check fired
