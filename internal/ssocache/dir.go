@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/ssokeep/ssokeep/internal/fsutil"
 )
 
 // Dir is a token cache directory (normally ~/.aws/sso/cache).
@@ -57,7 +59,7 @@ func (d Dir) Lock(ctx context.Context, key string) (unlock func(), err error) {
 	if err := validKey(key); err != nil {
 		return nil, err
 	}
-	return lockFile(ctx, filepath.Join(d.StateDir(), "locks", key+".lock"))
+	return fsutil.Lock(ctx, filepath.Join(d.StateDir(), "locks", key+".lock"))
 }
 
 // read returns the content of key's file, following a symlink.
@@ -116,7 +118,7 @@ func (d Dir) UpdateToken(ctx context.Context, key string, fn func(cur *Token) (*
 	}
 	defer unlock()
 
-	path, err := resolveTarget(d.TokenPath(key))
+	path, err := fsutil.ResolveTarget(d.TokenPath(key))
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +150,11 @@ func (d Dir) UpdateToken(ctx context.Context, key string, fn func(cur *Token) (*
 	if string(out) == string(data) {
 		return written, nil
 	}
-	perm, err := existingMode(path)
+	perm, err := fsutil.ExistingMode(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(path, out, perm); err != nil {
+	if err := fsutil.WriteAtomic(path, out, perm); err != nil {
 		return nil, err
 	}
 	return written, nil
@@ -167,7 +169,7 @@ func (d Dir) SaveRegistration(key string, r *Registration) error {
 	}
 	defer unlock()
 
-	path, err := resolveTarget(d.TokenPath(key))
+	path, err := fsutil.ResolveTarget(d.TokenPath(key))
 	if err != nil {
 		return err
 	}
@@ -187,11 +189,11 @@ func (d Dir) SaveRegistration(key string, r *Registration) error {
 	if err != nil {
 		return fmt.Errorf("registration for %s: %w", path, err)
 	}
-	perm, err := existingMode(path)
+	perm, err := fsutil.ExistingMode(path)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, out, perm)
+	return fsutil.WriteAtomic(path, out, perm)
 }
 
 // Remove deletes key's file under the key's lock, whatever it holds (also an unparsable one). A missing file

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/ssokeep/ssokeep/internal/fsutil"
 )
 
 func TestSaveAndLoadToken(t *testing.T) {
@@ -483,7 +485,7 @@ func TestWriteAtomicLeavesNoTempFileOnError(t *testing.T) {
 	target := filepath.Join(dir, "occupied.json")
 	// A non-empty directory where the file should go: the rename fails after the temp file is written.
 	writeFile(t, filepath.Join(target, "inside"), []byte("x"), 0o600)
-	if err := writeAtomic(target, []byte(`{"accessToken": "`+fakeAccessToken+`"}`), 0o600); err == nil {
+	if err := fsutil.WriteAtomic(target, []byte(`{"accessToken": "`+fakeAccessToken+`"}`), 0o600); err == nil {
 		t.Fatal("writeAtomic over a non-empty directory succeeded")
 	} else {
 		assertNoSecret(t, "writeAtomic error", err.Error())

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ssokeep/ssokeep/internal/fsutil"
 )
 
 // RoleCache is the CLI's role-credential cache (normally ~/.aws/cli/cache), read and written in the CLI's own
@@ -55,7 +57,7 @@ func (c RoleCache) lock(key string) (func(), error) {
 	if err := validKey(key); err != nil {
 		return nil, err
 	}
-	return lockFile(context.Background(), filepath.Join(c.StateDir(), "locks", key+".lock"))
+	return fsutil.Lock(context.Background(), filepath.Join(c.StateDir(), "locks", key+".lock"))
 }
 
 var roleFields = map[string]bool{"ProviderType": true, "Credentials": true}
@@ -154,7 +156,7 @@ func (c RoleCache) Save(key string, rc *RoleCredentials) error {
 	if err := checkWritable("Expiration", rc.Expiration); err != nil {
 		return err
 	}
-	path, err := resolveTarget(c.FilePath(key))
+	path, err := fsutil.ResolveTarget(c.FilePath(key))
 	if err != nil {
 		return err
 	}
@@ -180,11 +182,11 @@ func (c RoleCache) Save(key string, rc *RoleCredentials) error {
 	w.str("ProviderType", "sso")
 	w.raw("Credentials", cw.bytes())
 	w.members(base)
-	perm, err := existingMode(path)
+	perm, err := fsutil.ExistingMode(path)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, w.bytes(), perm)
+	return fsutil.WriteAtomic(path, w.bytes(), perm)
 }
 
 // Remove deletes key's file under the key's lock; a missing file is not an error.
