@@ -1,13 +1,12 @@
 package main
 
 import (
-	"io"
 	"os"
 
 	"github.com/mattn/go-isatty"
 )
 
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }

@@ -388,7 +388,11 @@ func (k *Keeper) stepCredentials(ctx context.Context, now time.Time, force bool)
 		if cur != nil {
 			left = cur.Expires.Sub(now).Round(time.Second).String()
 		}
-		k.o.Logger.Warn("fetching role credentials failed; serving the current set", "profile", k.o.Profile,
+		level := slog.LevelWarn
+		if errors.As(err, &ln) {
+			level = slog.LevelInfo // said once, as an event
+		}
+		k.o.Logger.Log(ctx, level, "fetching role credentials failed; serving the current set", "profile", k.o.Profile,
 			"left", left, "err", err)
 		k.emit(Event{Kind: UpstreamFailed, Message: "fetching role credentials failed: " + err.Error(), Deadline: k.safeUntil()})
 		return k.backoff(&k.st.creds, now, err)
@@ -507,8 +511,10 @@ func (k *Keeper) reminderAt(started time.Time, n int) time.Time {
 	return deadline.Add(-span >> (n + 1))
 }
 
+// loginMessage says what the human must do and by when; the URL and code
+// travel in the event's own fields, which every channel shows.
 func (k *Keeper) loginMessage(d *login.DeviceAuth, prefix string) string {
-	msg := fmt.Sprintf("%sapprove the AWS login for %s: open %s (code %s)", prefix, k.o.Session.Label(), d.VerificationURIComplete, d.UserCode)
+	msg := fmt.Sprintf("%sapprove the AWS login for %s", prefix, k.o.Session.Label())
 	if su := k.safeUntil(); !su.IsZero() {
 		msg += fmt.Sprintf(" before %s, when the job runs out of AWS credentials", su.Local().Format("15:04"))
 	}

@@ -231,7 +231,7 @@ func TestLoginIsAskedOnceWithURLCodeAndDeadline(t *testing.T) {
 		t.Fatal("no login-required event after the session ended")
 	}
 	if req.UserCode == "" || !strings.Contains(req.VerificationURL, req.UserCode) || req.Deadline.IsZero() ||
-		!strings.Contains(req.Message, req.UserCode) {
+		!strings.Contains(req.Message, "approve the AWS login for corp before") {
 		t.Errorf("login-required event %+v", req)
 	}
 	if r.count(SessionEnded) == 0 {
