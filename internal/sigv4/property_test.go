@@ -234,7 +234,7 @@ func verifyAndRead(v *Verifier, r *http.Request) ([]byte, *Result, error) {
 func TestPropertySDKSignedRequestsVerify(t *testing.T) {
 	rng := rand.New(rand.NewPCG(propSeed(t), 7))
 	at := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	n := 1500
+	n := 1000
 	if testing.Short() {
 		n = 200
 	}

@@ -205,9 +205,8 @@ func (v *Verifier) checkTime(a *auth, now time.Time) error {
 
 func parseAuth(r *http.Request) (*auth, error) {
 	header := r.Header.Get("Authorization")
-	q := rawQuery(r)
-	queryAuth := strings.Contains(q, "X-Amz-Algorithm=") || strings.Contains(q, "X-Amz-Signature=") ||
-		strings.Contains(q, "X-Amz-Credential=")
+	keys := queryKeys(rawQuery(r))
+	queryAuth := keys["X-Amz-Algorithm"] || keys["X-Amz-Signature"] || keys["X-Amz-Credential"]
 	switch {
 	case header != "" && queryAuth:
 		return nil, newError(CodeInvalidArgument, http.StatusBadRequest, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.")
@@ -215,12 +214,23 @@ func parseAuth(r *http.Request) (*auth, error) {
 		return parseHeaderAuth(r, header)
 	case queryAuth:
 		return parseQueryAuth(r)
-	case strings.Contains(q, "AWSAccessKeyId=") && strings.Contains(q, "Signature="):
+	case keys["AWSAccessKeyId"] && keys["Signature"]:
 		// botocore presigns with SigV2 against a custom endpoint unless
 		// the client is configured with signature_version="s3v4".
 		return nil, errSigV2("a Signature Version 2 presigned URL (AWSAccessKeyId, Signature, Expires)")
 	}
 	return nil, newError(CodeAccessDenied, http.StatusForbidden, "Access Denied: the request is not signed (no Authorization header or X-Amz-Signature query).")
+}
+
+// queryKeys is the set of decoded query parameter names.
+func queryKeys(raw string) map[string]bool {
+	keys := map[string]bool{}
+	for pair := range strings.SplitSeq(raw, "&") {
+		if k, _, _ := strings.Cut(pair, "="); k != "" {
+			keys[queryUnescape(k)] = true
+		}
+	}
+	return keys
 }
 
 func parseHeaderAuth(r *http.Request, header string) (*auth, error) {

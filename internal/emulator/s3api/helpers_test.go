@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -223,5 +222,3 @@ func must[T any](t *testing.T) func(T, error) T {
 		return v
 	}
 }
-
-var _ = http.StatusOK

@@ -85,6 +85,9 @@ func (w *recorder) WriteHeader(s int) {
 	w.ResponseWriter.WriteHeader(s)
 }
 
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *recorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -158,31 +161,28 @@ func (c *call) serve(op string) error {
 	return fn(c)
 }
 
-var operations map[string]func(*call) error
-
-func init() {
-	operations = map[string]func(*call) error{
-		"ListBuckets":             (*call).listBuckets,
-		"CreateBucket":            (*call).createBucket,
-		"HeadBucket":              (*call).headBucket,
-		"DeleteBucket":            (*call).deleteBucket,
-		"GetBucketLocation":       (*call).getBucketLocation,
-		"GetBucketVersioning":     (*call).getBucketVersioning,
-		"ListObjects":             (*call).listObjectsV1,
-		"ListObjectsV2":           (*call).listObjectsV2,
-		"PutObject":               (*call).putObject,
-		"CopyObject":              (*call).copyObject,
-		"GetObject":               (*call).getObject,
-		"HeadObject":              (*call).getObject,
-		"DeleteObject":            (*call).deleteObject,
-		"DeleteObjects":           (*call).deleteObjects,
-		"CreateMultipartUpload":   (*call).createMultipartUpload,
-		"UploadPart":              (*call).uploadPart,
-		"CompleteMultipartUpload": (*call).completeMultipartUpload,
-		"AbortMultipartUpload":    (*call).abortMultipartUpload,
-		"ListParts":               (*call).listParts,
-		"ListMultipartUploads":    (*call).listMultipartUploads,
-	}
+// operations maps OperationName's names to their implementation.
+var operations = map[string]func(*call) error{
+	"ListBuckets":             (*call).listBuckets,
+	"CreateBucket":            (*call).createBucket,
+	"HeadBucket":              (*call).headBucket,
+	"DeleteBucket":            (*call).deleteBucket,
+	"GetBucketLocation":       (*call).getBucketLocation,
+	"GetBucketVersioning":     (*call).getBucketVersioning,
+	"ListObjects":             (*call).listObjectsV1,
+	"ListObjectsV2":           (*call).listObjectsV2,
+	"PutObject":               (*call).putObject,
+	"CopyObject":              (*call).copyObject,
+	"GetObject":               (*call).getObject,
+	"HeadObject":              (*call).getObject,
+	"DeleteObject":            (*call).deleteObject,
+	"DeleteObjects":           (*call).deleteObjects,
+	"CreateMultipartUpload":   (*call).createMultipartUpload,
+	"UploadPart":              (*call).uploadPart,
+	"CompleteMultipartUpload": (*call).completeMultipartUpload,
+	"AbortMultipartUpload":    (*call).abortMultipartUpload,
+	"ListParts":               (*call).listParts,
+	"ListMultipartUploads":    (*call).listMultipartUploads,
 }
 
 // splitPath: path-style "/bucket/key..." (already percent-decoded by
