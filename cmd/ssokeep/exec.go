@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ssokeep/ssokeep/internal/awsconfig"
-	"github.com/ssokeep/ssokeep/internal/childenv"
-	"github.com/ssokeep/ssokeep/internal/job"
+	"github.com/ssokeep/ssokeep/internal/jobrun"
 	"github.com/ssokeep/ssokeep/internal/login"
-	"github.com/ssokeep/ssokeep/internal/serve"
 	"github.com/ssokeep/ssokeep/internal/termui"
 )
 
@@ -100,64 +97,19 @@ func runExec(ctx context.Context, g *globals, f *execFlags, argv []string) error
 	if err != nil {
 		return err
 	}
-	// The keeper and the endpoint outlive Ctrl-C: the signal goes to the job,
-	// and ssokeep serves until the job is done.
-	life, stop := context.WithCancel(context.Background())
-	defer stop()
-	k.Step(life)
-	if _, ok := k.Current(); !ok {
-		st := k.Status()
-		return fmt.Errorf("no credentials for profile %s: %s", profile, st.LastError)
-	}
-	go k.Run(life)
-
-	const route = "/creds"
-	srv, err := serve.New(serve.Options{Routes: map[string]serve.Source{route: endpointSource{k}}, Now: now, Logger: g.logger})
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer srv.Shutdown(context.Background())
-	dir, err := os.MkdirTemp("", "ssokeep-job-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	env, err := childenv.Build(childenv.Options{Base: os.Environ(), Endpoint: srv.Env(route), Settings: p.Settings, Dir: dir})
-	if err != nil {
-		return err
-	}
-	for _, w := range env.Warnings {
-		fmt.Fprintf(g.stderr, "ssokeep: warning: %s\n", w)
-	}
 	var stdin *os.File
 	if f, ok := g.stdin.(*os.File); ok {
 		stdin = f
 	}
-	j, err := job.Start(job.Options{Argv: argv, Env: env.Env, Stdin: stdin, Stdout: g.stdout, Stderr: g.stderr})
-	if err != nil {
-		return withCode(127, fmt.Errorf("cannot run %s: %w", argv[0], err))
-	}
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, forwardedSignals...)
-	defer signal.Stop(sigs)
-	go func() {
-		for s := range sigs {
-			_ = j.Signal(s)
-		}
-	}()
-	code, err := j.Wait()
-	if err != nil {
+	code, err := jobrun.Run(ctx, jobrun.Options{Keeper: k, Argv: argv, Base: os.Environ(), Settings: p.Settings,
+		Stdin: stdin, Stdout: g.stdout, Stderr: g.stderr, Signals: forwardedSignals, Logger: g.logger, Now: now})
+	var se *jobrun.StartError
+	switch {
+	case errors.As(err, &se):
+		return withCode(127, err)
+	case err != nil:
 		return err
-	}
-	// Serve the job's remaining processes (Metaflow's workers, a daemonised
-	// helper) until they are gone too.
-	for j.Remaining() {
-		time.Sleep(200 * time.Millisecond)
-	}
-	if code != 0 {
+	case code != 0:
 		return silentExit(code)
 	}
 	return nil

@@ -13,7 +13,6 @@ import (
 	"github.com/ssokeep/ssokeep/internal/keeper"
 	"github.com/ssokeep/ssokeep/internal/login"
 	"github.com/ssokeep/ssokeep/internal/notify"
-	"github.com/ssokeep/ssokeep/internal/serve"
 	"github.com/ssokeep/ssokeep/internal/source"
 )
 
@@ -162,14 +161,4 @@ func parseClock(s string, now time.Time) (time.Time, error) {
 		t = t.AddDate(0, 0, 1)
 	}
 	return t, nil
-}
-
-// endpointSource lets the endpoint serve a keeper.
-type endpointSource struct{ *keeper.Keeper }
-
-func (s endpointSource) Status() serve.Status {
-	st := s.Keeper.Status()
-	return serve.Status{Profile: st.Profile, UpstreamCalls: st.UpstreamCalls, UpstreamFailures: st.UpstreamFailures,
-		CredentialsExpire: st.CredentialsExpire, TokenExpires: st.TokenExpires, SessionEnd: st.SessionEnd,
-		LoginPending: st.LoginPending}
 }

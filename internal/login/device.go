@@ -39,12 +39,21 @@ func (m *Manager) DeviceLogin(ctx context.Context, s Session, o Options, prompt 
 	if err != nil {
 		return nil, err
 	}
-	reg, err := m.registration(ctx, c, s, false)
-	if err != nil {
-		return nil, err
+	var reg *ssocache.Registration
+	var da *ssooidc.StartDeviceAuthorizationOutput
+	// A cached registration the service no longer knows (revoked, or another
+	// emulator) is replaced once.
+	for renew := false; ; renew = true {
+		if reg, err = m.registration(ctx, c, s, false, renew); err != nil {
+			return nil, err
+		}
+		da, err = c.OIDC.StartDeviceAuthorization(ctx, &ssooidc.StartDeviceAuthorizationInput{
+			ClientId: aws.String(reg.ClientID), ClientSecret: aws.String(reg.ClientSecret), StartUrl: aws.String(s.StartURL)})
+		var ic *oidctypes.InvalidClientException
+		if renew || !errors.As(err, &ic) {
+			break
+		}
 	}
-	da, err := c.OIDC.StartDeviceAuthorization(ctx, &ssooidc.StartDeviceAuthorizationInput{
-		ClientId: aws.String(reg.ClientID), ClientSecret: aws.String(reg.ClientSecret), StartUrl: aws.String(s.StartURL)})
 	if err != nil {
 		return nil, fmt.Errorf("starting a device login for %s: %w", s.Label(), explain(err))
 	}

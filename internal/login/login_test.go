@@ -336,3 +336,19 @@ func TestLogoutRefreshesAnExpiredTokenToEndTheSession(t *testing.T) {
 		t.Errorf("%d live sessions: logging out with an expired token left the session alive", n)
 	}
 }
+
+func TestAForgottenRegistrationIsReplaced(t *testing.T) {
+	w := newWorld(t, emulator.Options{})
+	// A registration from another IAM Identity Center (or one revoked) sits in the cache.
+	if err := w.m.Cache.SaveRegistration(w.s.registrationKey(), &ssocache.Registration{ClientID: "unknown",
+		ClientSecret: "stale", ExpiresAt: t0.Add(30 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	tok := w.deviceLogin(Options{})
+	if tok.ClientID == "unknown" {
+		t.Error("the forgotten registration was used")
+	}
+	if n := w.ops("RegisterClient"); n != 1 {
+		t.Errorf("%d registrations, want 1", n)
+	}
+}

@@ -82,10 +82,12 @@ func (m *Manager) clients(ctx context.Context, s Session) (*Clients, error) {
 // registering a new one when needed, in the CLI's registration cache entry.
 // forAuthCode asks for one the authorization-code flow can use, as the CLI's
 // PKCE flow does (it re-registers when the cached one lacks that grant).
-func (m *Manager) registration(ctx context.Context, c *Clients, s Session, forAuthCode bool) (*ssocache.Registration, error) {
+func (m *Manager) registration(ctx context.Context, c *Clients, s Session, forAuthCode, renew bool) (*ssocache.Registration, error) {
 	key := s.registrationKey()
 	now := m.now()
-	if r, err := m.Cache.LoadRegistration(key); err == nil {
+	if r, err := m.Cache.LoadRegistration(key); renew {
+		m.log().Info("IAM Identity Center no longer knows the cached client registration; registering again", "session", s.Label())
+	} else if err == nil {
 		if r.ExpiresAt.Sub(now) > expiryWindow && (!forAuthCode || hasGrant(r.GrantTypes, "authorization_code")) {
 			return r, nil
 		}

@@ -53,7 +53,7 @@ func (m *Manager) PKCELogin(ctx context.Context, s Session, o Options, open func
 			return nil, err
 		}
 	}
-	reg, err := m.registration(ctx, c, s, true)
+	reg, err := m.registration(ctx, c, s, true, false)
 	if err != nil {
 		return nil, err
 	}
