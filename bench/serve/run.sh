@@ -10,12 +10,12 @@
 # Targets: req/s >= 0.95x the floor, p99 within 1 ms of it, every fresh
 # connection answered < 50 ms, RSS <= 20 MiB.
 #
-# Env: ROUNDS (default 3), DURATION (default 10s).
+# Env: ROUNDS (default 5), DURATION (default 10s).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "run.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10s}
 work=$(mktemp -d)
 pids=()
@@ -38,6 +38,7 @@ start() { # name -> prints URL; the server's pid goes to $work/name.pid
 fixture_url=$(start fixture); pids+=("$(cat "$work/fixture.pid")")
 floor_url=$(start floor); pids+=("$(cat "$work/floor.pid")")
 fixture_pid=$(cat "$work/fixture.pid")
+floor_pid=$(cat "$work/floor.pid")
 
 # Both must answer the same bytes, or the comparison means nothing.
 a=$(curl -sf -H "Authorization: $BENCH_TOKEN" "$fixture_url" | sha256sum)
@@ -46,14 +47,18 @@ b=$(curl -sf -H "Authorization: $BENCH_TOKEN" "$floor_url" | sha256sum)
 
 # wrk's latency figures in ms (it prints us, ms or s).
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
-run_wrk() { # name url -> "req/s p50ms p99ms"
-	local out; out=$(wrk -t2 -c64 -d"$DURATION" --latency -s bench/serve/wrk.lua "$2")
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; } # utime+stime of a pid
+run_wrk() { # name url pid -> "req/s p50ms p99ms server-cpu-us-per-request"
+	local out t0 t1; t0=$(cpu_ticks "$3")
+	out=$(wrk -t2 -c64 -d"$DURATION" --latency -s bench/serve/wrk.lua "$2")
+	t1=$(cpu_ticks "$3")
 	if echo "$out" | grep -q 'Non-2xx'; then echo "run.sh: $1 answered non-2xx under load" >&2; echo "$out" >&2; exit 1; fi
 	local rps p50 p99
 	rps=$(echo "$out" | awk '/^Requests\/sec:/{print $2}')
 	p50=$(echo "$out" | awk '$1=="50%"{print $2}' | to_ms)
 	p99=$(echo "$out" | awk '$1=="99%"{print $2}' | to_ms)
-	echo "$rps $p50 $p99"
+	local n; n=$(echo "$out" | awk '/requests in/{print $1}')
+	echo "$rps $p50 $p99 $(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", (b-a)/hz*1e6/n}')"
 }
 median() { sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
@@ -67,21 +72,22 @@ for r in $(seq "$ROUNDS"); do
 	# Alternate who goes first so a trend in machine load hits both alike.
 	if [ $((r % 2)) -eq 1 ]; then order="fixture floor"; else order="floor fixture"; fi
 	for name in $order; do
-		url=$fixture_url; [ "$name" = floor ] && url=$floor_url
-		res=$(run_wrk "$name" "$url")
+		url=$fixture_url pid=$fixture_pid; [ "$name" = floor ] && url=$floor_url pid=$floor_pid
+		res=$(run_wrk "$name" "$url" "$pid")
 		echo "$res" >>"$work/$name.res"
-		printf '  round %d %-8s req/s %10s  p50 %7s ms  p99 %7s ms\n' "$r" "$name" $res
+		printf '  round %d %-8s req/s %10s  p50 %7s ms  p99 %7s ms  server CPU %5s us/req\n' "$r" "$name" $res
 	done
 done
 for name in fixture floor; do
 	rps=$(awk '{print $1}' "$work/$name.res" | median)
 	p50=$(awk '{print $2}' "$work/$name.res" | median)
 	p99=$(awk '{print $3}' "$work/$name.res" | median)
-	eval "${name}_rps=$rps ${name}_p50=$p50 ${name}_p99=$p99"
+	cpu=$(awk '{print $4}' "$work/$name.res" | median)
+	eval "${name}_rps=$rps ${name}_p50=$p50 ${name}_p99=$p99 ${name}_cpu=$cpu"
 done
 echo "== medians"
-printf '  fixture (serve.Server)  req/s %10s  p50 %7s ms  p99 %7s ms\n' "$fixture_rps" "$fixture_p50" "$fixture_p99"
-printf '  floor (bare net/http)   req/s %10s  p50 %7s ms  p99 %7s ms\n' "$floor_rps" "$floor_p50" "$floor_p99"
+printf '  fixture (serve.Server)  req/s %10s  p50 %7s ms  p99 %7s ms  server CPU %5s us/req\n' "$fixture_rps" "$fixture_p50" "$fixture_p99" "$fixture_cpu"
+printf '  floor (bare net/http)   req/s %10s  p50 %7s ms  p99 %7s ms  server CPU %5s us/req\n' "$floor_rps" "$floor_p50" "$floor_p99" "$floor_cpu"
 awk -v a="$fixture_rps" -v b="$floor_rps" -v pa="$fixture_p99" -v pb="$floor_p99" 'BEGIN{
 	printf "  ratio req/s %.3f (target >= 0.95)   p99 difference %+.3f ms (target <= 1 ms)\n", a/b, pa-pb }'
 

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,14 +15,21 @@ type discardWriter struct {
 	status int
 }
 
-func (d *discardWriter) Header() http.Header         { return d.h }
-func (d *discardWriter) WriteHeader(code int)        { d.status = code }
-func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) Header() http.Header  { return d.h }
+func (d *discardWriter) WriteHeader(code int) { d.status = code }
+func (d *discardWriter) Write(p []byte) (int, error) {
+	if d.status == 0 { // as net/http: the first Write implies 200
+		d.status = 200
+	}
+	return len(p), nil
+}
 
 // BenchmarkServe: in-process, parallel: the handler as net/http calls it,
 // and the full loopback round trip with keep-alive connections.
 func BenchmarkServe(b *testing.B) {
 	ts := newTestServer(b, nil)
+	// Production logs at info: refusals are not logged per request.
+	ts.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	host := strings.TrimPrefix(ts.URL(""), "http://")
 	b.Run("handler", func(b *testing.B) {
 		h := ts.Handler()
@@ -32,6 +40,7 @@ func BenchmarkServe(b *testing.B) {
 			w := &discardWriter{h: http.Header{}}
 			for pb.Next() {
 				clear(w.h)
+				w.status = 0
 				h.ServeHTTP(w, req)
 				if w.status != 200 {
 					b.Fatalf("status %d", w.status)
@@ -48,6 +57,7 @@ func BenchmarkServe(b *testing.B) {
 			w := &discardWriter{h: http.Header{}}
 			for pb.Next() {
 				clear(w.h)
+				w.status = 0
 				h.ServeHTTP(w, req)
 				if w.status != 403 {
 					b.Fatalf("status %d", w.status)

@@ -51,18 +51,18 @@ type route struct {
 // rendered is a credential set with its JSON body, rendered once per set so
 // the hot path only compares and copies.
 type rendered struct {
-	creds  aws.Credentials
-	body   []byte
-	length []string // Content-Length value
+	creds aws.Credentials
+	body  []byte
 }
 
 // Header values shared by every response; each slice has cap == len so a
-// later Header.Add can never write into them.
+// later Header.Add can never write into them. Responses carry only
+// Content-Type: net/http adds Content-Length for these small bodies itself,
+// without the header-map work a handler-set one costs.
 var (
-	hdrJSON    = []string{"application/json"}
-	hdrNoStore = []string{"no-store"}
-	hdrGet     = []string{"GET"}
-	hdrText    = []string{"text/plain; version=0.0.4; charset=utf-8"}
+	hdrJSON = []string{"application/json"}
+	hdrGet  = []string{"GET"}
+	hdrText = []string{"text/plain; version=0.0.4; charset=utf-8"}
 )
 
 // Error bodies in the {"code","message"} shape the Go SDK parses (it does so
@@ -135,9 +135,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rt.kind == kindMetrics {
 		rt.count[c200].Inc()
-		h := w.Header()
-		h["Content-Type"] = hdrText
-		h["Cache-Control"] = hdrNoStore
+		w.Header()["Content-Type"] = hdrText
 		s.metrics.WritePrometheus(w)
 		return
 	}
@@ -155,11 +153,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("serve: serving credentials again", "route", rt.path, "expires", c.creds.Expires.UTC())
 	}
 	rt.count[c200].Inc()
-	h := w.Header()
-	h["Content-Type"] = hdrJSON
-	h["Content-Length"] = c.length
-	h["Cache-Control"] = hdrNoStore
-	w.WriteHeader(http.StatusOK)
+	w.Header()["Content-Type"] = hdrJSON
 	_, _ = w.Write(c.body)
 }
 
@@ -218,7 +212,7 @@ func render(c aws.Credentials) *rendered {
 	if err != nil { // strings and a time cannot fail to marshal
 		panic("serve: rendering credentials: " + err.Error())
 	}
-	return &rendered{creds: c, body: body, length: []string{strconv.Itoa(len(body))}}
+	return &rendered{creds: c, body: body}
 }
 
 func (s *Server) health(w http.ResponseWriter, rt *route) {
@@ -248,9 +242,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, rt *route, code 
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h["Content-Type"] = hdrJSON
-	h["Cache-Control"] = hdrNoStore
+	w.Header()["Content-Type"] = hdrJSON
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
