@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of a warm `ssokeep credential-process` (not a test).
 #
-# In one hyperfine run (-N --warmup 20 --runs $RUNS, default 300), on one temp HOME:
+# With hyperfine (-N --warmup 20, $RUNS runs per command, default 300, in $ROUNDS interleaved rounds), on one
+# temp HOME:
 #   floor      bench/credproc/floor: a static Go program that reads the cached JSON file and prints it
 #   version    `ssokeep version`: the binary's start-up alone (every linked package's init), no command work
 #   ssokeep    `ssokeep credential-process -p bench`: config parse, profile resolution, role-cache read,
@@ -13,8 +14,9 @@
 #              pays per credential fetch with ssokeep
 # Every AWS_ENDPOINT_URL_* points at a closed loopback port, so no row can use the network unnoticed; each
 # command's output is checked before timing. Then the medians, the ratios and the targets (ssokeep <= 2x the
-# floor, >= 50x faster than botocore), a breakdown of package init times (GODEBUG=inittrace=1, median of 50
-# runs), and, when perf is installed, CPU time (task-clock), which machine load disturbs less than wall time.
+# floor, >= 50x faster than botocore), and what costs what: the command's own work in process (a Go
+# benchmark), package init times (GODEBUG=inittrace=1, median of 50 runs), and, when perf is installed, CPU
+# time (task-clock), which machine load disturbs less than wall time.
 #
 # Both Go binaries are built with CGO_ENABLED=0 (static), as the floor is.
 set -euo pipefail
@@ -23,11 +25,15 @@ command -v hyperfine >/dev/null || { echo "run.sh: hyperfine is not installed" >
 PY=${PY:-python3}
 "$PY" -c 'import botocore' 2>/dev/null || { echo "run.sh: $PY cannot import botocore" >&2; exit 2; }
 RUNS=${RUNS:-300}
+ROUNDS=${ROUNDS:-3}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -o "$work/ssokeep" ./cmd/ssokeep
 CGO_ENABLED=0 go build -o "$work/floor" ./bench/credproc/floor
+
+# The in-process benchmark runs first, with the caller's HOME (the Go module and build caches live there).
+inproc=$(go test -run '^$' -bench 'CredentialProcessWarm$' -benchtime 2000x ./cmd/ssokeep | awk '/^Benchmark/{printf "  %.3f ms/op, %s B/op, %s allocs/op\n", $3/1e6, $5, $7}')
 
 # A home with an SSO profile, a valid CLI token and a role-credential set valid for 10 h, in the AWS CLI's
 # own file names and formats (the keys are computed here as the CLI computes them).
@@ -87,24 +93,34 @@ $ssokeep_cmd | grep -q "\"AccessKeyId\":\"$want\"" || { echo "run.sh: ssokeep di
 [ "$($botocore_cmd)" = "$want" ] || { echo "run.sh: botocore did not resolve the cached set" >&2; exit 1; }
 [ "$($cp_cmd)" = "$want" ] || { echo "run.sh: botocore did not get the set through credential_process" >&2; exit 1; }
 
-echo "== hyperfine -N --warmup 20 --runs $RUNS ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
-hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$work/h.json" \
-	-n floor "$floor_cmd" -n version "$version_cmd" -n ssokeep "$ssokeep_cmd" -n botocore "$botocore_cmd" -n boto3+cp "$cp_cmd" >"$work/hyperfine.out" 2>&1
+# Machine load drifts during a long run; ROUNDS interleaved hyperfine runs of RUNS/ROUNDS each spread it over
+# all rows, and each row's median is taken over all its samples.
+echo "== hyperfine -N --warmup 20, $RUNS runs per command in $ROUNDS interleaved rounds ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+for r in $(seq "$ROUNDS"); do
+	hyperfine -N --warmup 20 --runs $((RUNS / ROUNDS)) --export-json "$work/h$r.json" \
+		-n floor "$floor_cmd" -n version "$version_cmd" -n ssokeep "$ssokeep_cmd" -n botocore "$botocore_cmd" -n boto3+cp "$cp_cmd" >"$work/hyperfine$r.out" 2>&1
+done
 
-"$PY" - "$work/h.json" <<'EOF'
-import json, sys
-res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-med = {k: r["median"] * 1e3 for k, r in res.items()}
-print("%-10s %10s %10s %10s %9s" % ("", "median ms", "mean ms", "min ms", "x floor"))
+"$PY" - "$work"/h*.json <<'EOF2'
+import json, statistics, sys
+times = {}
+for path in sys.argv[1:]:
+    for r in json.load(open(path))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+print("%-10s %6s %10s %10s %10s %9s" % ("", "runs", "median ms", "p90 ms", "min ms", "x floor"))
 for k in ("floor", "version", "ssokeep", "botocore", "boto3+cp"):
-    r = res[k]
-    print("%-10s %10.2f %10.2f %10.2f %9.2f" % (k, med[k], r["mean"] * 1e3, r["min"] * 1e3, med[k] / med["floor"]))
+    v = sorted(times[k])
+    print("%-10s %6d %10.2f %10.2f %10.2f %9.2f" % (k, len(v), med[k], v[int(len(v) * 0.9)] * 1e3, v[0] * 1e3, med[k] / med["floor"]))
 x_floor = med["ssokeep"] / med["floor"]
 x_boto = med["botocore"] / med["ssokeep"]
 print("ssokeep / floor    = %.2fx  (target <= 2x: %s)" % (x_floor, "met" if x_floor <= 2 else "NOT met"))
 print("botocore / ssokeep = %.1fx  (target >= 50x: %s)" % (x_boto, "met" if x_boto >= 50 else "NOT met"))
-print("ssokeep - version  = %.2f ms (the command's own warm-path work, over the binary's start-up)" % (med["ssokeep"] - med["version"]))
-EOF
+print("version / floor    = %.2fx  (the binary's start-up alone)" % (med["version"] / med["floor"]))
+EOF2
+
+echo "== the command's own work, in process (go test -bench CredentialProcessWarm: cobra, config, cache read, JSON)"
+echo "$inproc"
 
 echo "== package init (GODEBUG=inittrace=1, median of 50 runs of the warm credential-process)"
 for _ in $(seq 50); do GODEBUG=inittrace=1 $ssokeep_cmd 2>&1 >/dev/null; done | "$PY" -c '

@@ -28,9 +28,17 @@ func init() { register(newCredentialProcessCmd) }
 
 // interactiveLogin logs the user in to the IAM Identity Center session behind
 // profile, for `credential-process --login`. Its prompts must go to stderr:
-// stdout belongs to the SDK that reads the credentials. The login command
-// fills it in; while it is nil, --login says it is unavailable.
-var interactiveLogin func(ctx context.Context, g *globals, profile string) error
+// stdout belongs to the SDK that reads the credentials. Tests replace it; nil
+// makes --login say it is unavailable.
+var interactiveLogin = loginOnStderr
+
+// loginOnStderr is `ssokeep login -p PROFILE` with everything it prints sent
+// to stderr.
+func loginOnStderr(ctx context.Context, g *globals, profile string) error {
+	lg := *g
+	lg.stdout, lg.profile = g.stderr, profile
+	return runLogin(ctx, &lg, loginFlags{minRemaining: "15m"})
+}
 
 // credTokenMin is how long the access token must stay valid to fetch role
 // credentials with it; a token with less left is refreshed first.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -326,6 +328,35 @@ func TestCredentialProcessLoginFlag(t *testing.T) {
 		t.Fatalf("exit %d, logins %v: %s", code, asked, stderr)
 	}
 	parseCP(t, stdout)
+}
+
+// TestCredentialProcessLoginRunsTheLoginCommand is --login with the real login command (PKCE, the test
+// being the browser): the login's output goes to stderr, stdout holds only the credentials.
+func TestCredentialProcessLoginRunsTheLoginCommand(t *testing.T) {
+	w := newCPWorld(t, false, emulator.Options{Approve: emulator.Auto})
+	oldOpen, oldCan := browserOpener, canOpenBrowser
+	t.Cleanup(func() { browserOpener, canOpenBrowser = oldOpen, oldCan })
+	canOpenBrowser = func() bool { return true }
+	browserOpener = func(u string) error {
+		resp, err := http.Get(u) // the browser follows the redirect to the login's loopback listener
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	}
+	code, stdout, stderr := runCP("credential-process", "-p", "emu", "--login")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	parseCP(t, stdout)
+	if !strings.Contains(stderr, "Opening the browser") {
+		t.Errorf("the login's messages are not on stderr: %q", stderr)
+	}
+	if n := w.ops("CreateToken"); n != 1 {
+		t.Errorf("%d CreateToken, want 1 (one login)", n)
+	}
+	assertNoSecret(t, "stderr", stderr, w.secrets())
 }
 
 func TestCredentialProcessConfigErrorsExit3NamingTheFile(t *testing.T) {
