@@ -11,6 +11,7 @@ import (
 	"github.com/ssokeep/ssokeep/internal/awsconfig"
 	"github.com/ssokeep/ssokeep/internal/jobrun"
 	"github.com/ssokeep/ssokeep/internal/login"
+	"github.com/ssokeep/ssokeep/internal/registry"
 	"github.com/ssokeep/ssokeep/internal/termui"
 )
 
@@ -101,8 +102,10 @@ func runExec(ctx context.Context, g *globals, f *execFlags, argv []string) error
 	if f, ok := g.stdin.(*os.File); ok {
 		stdin = f
 	}
+	reg := registry.In(m.Cache.StateDir())
 	code, err := jobrun.Run(ctx, jobrun.Options{Keeper: k, Argv: argv, Base: os.Environ(), Settings: p.Settings,
-		Stdin: stdin, Stdout: g.stdout, Stderr: g.stderr, Signals: forwardedSignals, Logger: g.logger, Now: now})
+		Stdin: stdin, Stdout: g.stdout, Stderr: g.stderr, Signals: forwardedSignals, Logger: g.logger, Now: now,
+		Registry: &reg})
 	var se *jobrun.StartError
 	switch {
 	case errors.As(err, &se):

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ssokeep/ssokeep/internal/awsconfig"
 	"github.com/ssokeep/ssokeep/internal/logins"
+	"github.com/ssokeep/ssokeep/internal/registry"
 	"github.com/ssokeep/ssokeep/internal/ssocache"
 	"github.com/ssokeep/ssokeep/internal/status"
 )
@@ -55,8 +56,12 @@ When sessions differ, the worst wins (3, then 4, then 5).`,
 			if err != nil {
 				return err
 			}
+			keepers, err := registry.In(dir.StateDir()).List(time.Now())
+			if err != nil {
+				g.logger.Warn("cannot list running keepers", "err", err)
+			}
 			in := status.Input{Config: cfg, Cache: dir, Roles: roles, Now: now(), MinRemaining: min,
-				SessionEnds: sessionEnds(cfg, logins.In(dir.StateDir()))}
+				SessionEnds: sessionEnds(cfg, logins.In(dir.StateDir())), Keepers: keepers}
 			if !all {
 				in.Profile = g.explicitProfile()
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/ssokeep/ssokeep/internal/childenv"
 	"github.com/ssokeep/ssokeep/internal/job"
 	"github.com/ssokeep/ssokeep/internal/keeper"
+	"github.com/ssokeep/ssokeep/internal/registry"
 	"github.com/ssokeep/ssokeep/internal/serve"
 )
 
@@ -36,6 +37,8 @@ type Options struct {
 	// Ready, if set, is called with the endpoint once it serves, before the
 	// job starts (the demo shows it; tests read its metrics).
 	Ready func(*serve.Server)
+	// Registry, if set, lists the job among the running keepers for `ssokeep status`.
+	Registry *registry.Dir
 }
 
 // StartError means the job could not be started (exit code 127 in shells).
@@ -69,6 +72,12 @@ func Run(ctx context.Context, o Options) (int, error) {
 		return 1, err
 	}
 	defer srv.Shutdown(context.Background())
+	if o.Registry != nil {
+		go o.Registry.Maintain(life, registry.Keeper{PID: os.Getpid(), Command: "exec", Endpoint: srv.URL(""),
+			StartedAt: time.Now()}, time.Now, 5*time.Second, func() []registry.Profile {
+			return []registry.Profile{RegistryProfile(k)}
+		})
+	}
 	if o.Ready != nil {
 		o.Ready(srv)
 	}
@@ -109,6 +118,13 @@ func Run(ctx context.Context, o Options) (int, error) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return code, nil
+}
+
+// RegistryProfile is what `ssokeep status` shows of a keeper.
+func RegistryProfile(k *keeper.Keeper) registry.Profile {
+	st := k.Status()
+	return registry.Profile{Profile: st.Profile, CredentialsExpire: st.CredentialsExpire, SafeUntil: st.SafeUntil,
+		SessionEnd: st.SessionEnd, LoginPending: st.LoginPending, VerificationURL: st.VerificationURL, UserCode: st.UserCode}
 }
 
 // Source lets the endpoint serve a keeper.

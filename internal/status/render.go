@@ -53,6 +53,28 @@ func (r *Report) Write(w io.Writer, color bool) error {
 			return err
 		}
 	}
+	keepers := termui.NewTable("PID", "RUNNING", "PROFILE", "ENDPOINT", "CREDENTIALS", "SAFE UNTIL", "SESSION END", "LOGIN")
+	for _, k := range r.Keepers {
+		for _, p := range k.Profiles {
+			login := termui.C("-", termui.Plain)
+			if p.LoginPending {
+				login = termui.C("waiting: "+p.VerificationURL+" code "+p.UserCode, termui.Yellow)
+			}
+			end := termui.C("unknown", termui.Dim)
+			if !p.SessionEnd.IsZero() {
+				end = timeCell(p.SessionEnd, now, false)
+			}
+			keepers.RowCells(termui.C(fmt.Sprint(k.PID), termui.Plain), termui.C("ssokeep "+k.Command, termui.Plain),
+				termui.C(p.Profile, termui.Plain), termui.C(k.Endpoint, termui.Dim), timeCell(p.CredentialsExpire, now, false),
+				termui.C(clockTime(p.SafeUntil), termui.Plain), end, login)
+		}
+	}
+	if keepers.Len() > 0 {
+		fmt.Fprintln(w)
+		if err := keepers.Write(w, color); err != nil {
+			return err
+		}
+	}
 	var notes []string
 	for _, s := range r.Sessions {
 		for _, p := range s.Problems {
@@ -137,4 +159,11 @@ func stateCell(s State) termui.Cell {
 		return termui.C("expiring", termui.Yellow)
 	}
 	return termui.C("ok", termui.Green)
+}
+
+func clockTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("15:04:05")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ssokeep/ssokeep/internal/awsconfig"
+	"github.com/ssokeep/ssokeep/internal/registry"
 	"github.com/ssokeep/ssokeep/internal/ssocache"
 )
 
@@ -40,6 +41,8 @@ type Report struct {
 	State           State            `json:"state"`
 	Sessions        []*Session       `json:"sessions"`
 	InvalidProfiles []InvalidProfile `json:"invalidProfiles"`
+	// Keepers are the ssokeep exec jobs and serve daemons running now.
+	Keepers []registry.Keeper `json:"keepers"`
 	// Note explains an empty report (e.g. the profile does not use SSO).
 	Note string `json:"note,omitempty"`
 }
@@ -132,12 +135,16 @@ type Input struct {
 	// an unknown or invalid profile is an error (*awsconfig.Error).
 	Profile     string
 	SessionEnds SessionEnds
+	Keepers     []registry.Keeper
 }
 
 // Build reads the config and the caches and returns the report.
 func Build(in Input) (*Report, error) {
 	r := &Report{GeneratedAt: in.Now.UTC(), MinRemaining: Seconds(in.MinRemaining), State: OK,
-		Sessions: []*Session{}, InvalidProfiles: []InvalidProfile{}}
+		Sessions: []*Session{}, InvalidProfiles: []InvalidProfile{}, Keepers: in.Keepers}
+	if r.Keepers == nil {
+		r.Keepers = []registry.Keeper{}
+	}
 	names := in.Config.Profiles
 	if in.Profile != "" {
 		names = []string{in.Profile}
