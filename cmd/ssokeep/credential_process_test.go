@@ -49,6 +49,7 @@ func cpConfig(emu *emulator.Server, extra string) string {
 		"[profile emu]\nsso_session = emulator\nsso_account_id = " + cpAcct + "\nsso_role_name = Developer\nregion = us-east-1\n\n" +
 		"[profile emu-chain]\nrole_arn = " + cpRoleARN + "\nsource_profile = emu\nduration_seconds = 7200\n\n" +
 		"[profile bob-mfa]\naws_access_key_id = " + cpKey + "\naws_secret_access_key = " + cpSecret + "\nmfa_serial = " + cpMFA + "\n\n" +
+		"[profile bob]\naws_access_key_id = " + cpKey + "\naws_secret_access_key = " + cpSecret + "\n\n" +
 		"[profile self]\ncredential_process = ssokeep credential-process -p self\n\n" + extra
 }
 
@@ -357,6 +358,35 @@ func TestCredentialProcessLoginRunsTheLoginCommand(t *testing.T) {
 		t.Errorf("%d CreateToken, want 1 (one login)", n)
 	}
 	assertNoSecret(t, "stderr", stderr, w.secrets())
+}
+
+func TestCredentialProcessHelpShowsTheConfigLine(t *testing.T) {
+	code, stdout, _ := runCP("credential-process", "--help")
+	if code != 0 || !strings.Contains(stdout, "\n  credential_process = ssokeep credential-process -p dev\n") ||
+		!strings.Contains(stdout, "separate profile") {
+		t.Errorf("exit %d, help:\n%s", code, stdout)
+	}
+}
+
+// Long-term keys have no expiry: the output has no Expiration (the SDKs then never run the command again).
+func TestCredentialProcessStaticKeysHaveNoExpiration(t *testing.T) {
+	newCPWorld(t, true, emulator.Options{})
+	code, stdout, stderr := runCP("credential-process", "-p", "bob")
+	var o map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &o) != nil {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, ok := o["Expiration"]; ok || o["AccessKeyId"] != cpKey || o["Version"] != 1.0 {
+		t.Errorf("got fields %v", keysOf(o))
+	}
+}
+
+func keysOf(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
 }
 
 func TestCredentialProcessConfigErrorsExit3NamingTheFile(t *testing.T) {
