@@ -10,13 +10,16 @@
 # Targets: req/s >= 0.95x the floor, p99 within 1 ms of it, every fresh
 # connection answered < 50 ms, RSS <= 20 MiB.
 #
-# Env: ROUNDS (default 5), DURATION (default 10s).
+# Env: ROUNDS (default 5), DURATION (default 10s), NICE (e.g. -10: run the
+# servers, wrk and burst at that niceness, to shield them from other load on a
+# shared machine; needs root for negative values).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "run.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10s}
+prio=(); [ -n "${NICE:-}" ] && prio=(nice -n "$NICE")
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -27,7 +30,7 @@ BENCH_TOKEN=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export BENCH_TOKEN
 
 start() { # name -> prints URL; the server's pid goes to $work/name.pid
-	"$work/$1" -addr 127.0.0.1:0 >"$work/$1.out" 2>&1 &
+	"${prio[@]}" "$work/$1" -addr 127.0.0.1:0 >"$work/$1.out" 2>&1 &
 	echo $! >"$work/$1.pid"
 	for _ in $(seq 100); do
 		if grep -q '^ready ' "$work/$1.out"; then awk '/^ready /{print $2}' "$work/$1.out"; return; fi
@@ -50,7 +53,7 @@ to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; } # utime+stime of a pid
 run_wrk() { # name url pid -> "req/s p50ms p99ms server-cpu-us-per-request"
 	local out t0 t1; t0=$(cpu_ticks "$3")
-	out=$(wrk -t2 -c64 -d"$DURATION" --latency -s bench/serve/wrk.lua "$2")
+	out=$("${prio[@]}" wrk -t2 -c64 -d"$DURATION" --latency -s bench/serve/wrk.lua "$2")
 	t1=$(cpu_ticks "$3")
 	if echo "$out" | grep -q 'Non-2xx'; then echo "run.sh: $1 answered non-2xx under load" >&2; echo "$out" >&2; exit 1; fi
 	local rps p50 p99
@@ -66,7 +69,7 @@ echo "== warm-up"
 wrk -t2 -c64 -d2s -s bench/serve/wrk.lua "$fixture_url" >/dev/null
 wrk -t2 -c64 -d2s -s bench/serve/wrk.lua "$floor_url" >/dev/null
 
-echo "== wrk -t2 -c64 -d$DURATION, $ROUNDS interleaved rounds (machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== wrk -t2 -c64 -d$DURATION, $ROUNDS interleaved rounds (machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), niceness ${NICE:-0})"
 : >"$work/fixture.res"; : >"$work/floor.res"
 for r in $(seq "$ROUNDS"); do
 	# Alternate who goes first so a trend in machine load hits both alike.
@@ -92,8 +95,8 @@ awk -v a="$fixture_rps" -v b="$floor_rps" -v pa="$fixture_p99" -v pb="$floor_p99
 	printf "  ratio req/s %.3f (target >= 0.95)   p99 difference %+.3f ms (target <= 1 ms)\n", a/b, pa-pb }'
 
 echo "== 64 simultaneous fresh connections"
-printf '  fixture: '; "$work/burst" -url "$fixture_url" -n 64 -rounds 20
-printf '  floor:   '; "$work/burst" -url "$floor_url" -n 64 -rounds 20
+printf '  fixture: '; "${prio[@]}" "$work/burst" -url "$fixture_url" -n 64 -rounds 20
+printf '  floor:   '; "${prio[@]}" "$work/burst" -url "$floor_url" -n 64 -rounds 20
 
 echo "== fixture memory"
 grep -E 'VmHWM|VmRSS' "/proc/$fixture_pid/status" | awk '{printf "  %s %.1f MiB\n", $1, $2/1024}'
