@@ -1,3 +1,5 @@
+//go:build unix
+
 package survival
 
 import (
@@ -155,7 +157,7 @@ func startEmulator(t *testing.T, faults ...string) *emu {
 	go io.Copy(io.Discard, out)
 	e.url = exports["AWS_ENDPOINT_URL_SSO_OIDC"]
 	if len(exports) < 7 || exports["AWS_CONFIG_FILE"] != cfg || !strings.HasPrefix(e.url, "http://127.0.0.1:") {
-		t.Fatalf("ssokeep emulator printed %q, not the seven export lines with a loopback URL; stderr:\n%s", printed.String(), e.stderr)
+		t.Fatalf("ssokeep emulator printed %q, not the seven export lines with a loopback URL; stderr:\n%s", printed.String(), e.redact(e.stderr.String()))
 	}
 	for _, k := range []string{"AWS_ENDPOINT_URL_SSO_OIDC", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_S3"} {
 		if exports[k] != e.url {
@@ -231,7 +233,7 @@ func (e *emu) login(t *testing.T) {
 	e.record("login stdout", printed.String())
 	e.record("login stderr", stderr.String())
 	if err != nil || !approved {
-		t.Fatalf("ssokeep login: %v (code approved: %v)\nstdout:\n%s\nstderr:\n%s", err, approved, printed.String(), stderr)
+		t.Fatalf("ssokeep login: %v (code approved: %v)\nstdout:\n%s\nstderr:\n%s", err, approved, e.redact(printed.String()), e.redact(stderr.String()))
 	}
 }
 
@@ -415,7 +417,7 @@ func (e *emu) watch(t *testing.T, stop <-chan struct{}) (done <-chan struct{}) {
 				t.Errorf("ssokeep %s: %v", strings.Join(args, " "), err)
 			}
 			if !strings.Contains(string(out), profile) {
-				t.Errorf("ssokeep %s does not mention the %s session:\n%s", strings.Join(args, " "), profile, out)
+				t.Errorf("ssokeep %s does not mention the %s session:\n%s", strings.Join(args, " "), profile, e.redact(string(out)))
 			}
 			e.record("ssokeep "+strings.Join(args, " "), string(out))
 		}
@@ -468,16 +470,33 @@ func (e *emu) execCmd(ctx context.Context, t *testing.T, env []string, argv ...s
 
 func (e *emu) approvalsFile() string { return filepath.Join(e.home, "approvals.log") }
 
-// hookApprovals are the codes the notify hook approved.
-func (e *emu) hookApprovals() []string {
+// hookCodes are the codes the notify hook was told about, and whether it
+// approved each.
+func (e *emu) hookCodes() (approved, ignored []string) {
 	b, _ := os.ReadFile(e.approvalsFile())
-	var codes []string
 	for line := range strings.Lines(string(b)) {
-		if f := strings.Fields(line); len(f) > 0 {
-			codes = append(codes, f[0])
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[1] == "ignored":
+			ignored = append(ignored, f[0])
+		case len(f) > 0:
+			approved = append(approved, f[0])
 		}
 	}
-	return codes
+	return approved, ignored
+}
+
+// redact replaces every secret seen so far in text, for failure messages
+// that show ssokeep's output: a test prints no secret even when ssokeep
+// leaks one (the leak check names the leak).
+func (e *emu) redact(text string) string {
+	e.collectCacheSecrets()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for s, kind := range e.secrets {
+		text = strings.ReplaceAll(text, s, "[a "+kind+"]")
+	}
+	return text
 }
 
 // run runs `ssokeep exec` to the end (with a deadline well past the job's).
@@ -497,7 +516,7 @@ func (e *emu) run(t *testing.T, timeout time.Duration, env []string, argv ...str
 	e.record(name+" stdout", r.stdout)
 	e.record(name+" stderr", r.stderr)
 	if ctx.Err() != nil {
-		t.Fatalf("%s did not finish within %v\nstderr:\n%s", name, timeout, r.stderr)
+		t.Fatalf("%s did not finish within %v\nstderr:\n%s", name, timeout, e.redact(r.stderr))
 	}
 	return r
 }
@@ -540,16 +559,19 @@ type childReport struct {
 	CredentialSources   []string       `json:"credentialSources"`
 	ClientsBuilt        int            `json:"clientsBuilt"`
 	SecretsSeen         int            `json:"secretsSeen"`
+	// FirstFailure is when the first call failed, in seconds from the
+	// child's start (gochild only; 0: none).
+	FirstFailure float64 `json:"firstFailureSeconds"`
 }
 
 // parseReport reads the last JSON line a child printed.
-func parseReport(t *testing.T, stdout, stderr string) childReport {
+func (e *emu) parseReport(t *testing.T, stdout, stderr string) childReport {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	last := lines[len(lines)-1]
 	var r childReport
 	if err := json.Unmarshal([]byte(last), &r); err != nil {
-		t.Fatalf("the child printed no JSON report (%v); stdout:\n%s\nssokeep stderr:\n%s", err, stdout, stderr)
+		t.Fatalf("the child printed no JSON report (%v); stdout:\n%s\nssokeep stderr:\n%s", err, e.redact(stdout), e.redact(stderr))
 	}
 	return r
 }
@@ -558,14 +580,22 @@ func parseReport(t *testing.T, stdout, stderr string) childReport {
 // that started and how many of them ended by t.
 type sessionCount struct {
 	started, endedBy, endedSettled int
+	// gaps are the times from each session's end to the next one's start:
+	// how long the job ran on the credentials it held, waiting for a login.
+	gaps []time.Duration
 }
 
 func countSessions(evs []event, end time.Time) sessionCount {
 	var c sessionCount
+	var prevEnd time.Time
 	for _, ev := range evs {
 		if ev.kind != string(emulator.SessionStarted) {
 			continue
 		}
+		if !prevEnd.IsZero() {
+			c.gaps = append(c.gaps, ev.at.Sub(prevEnd))
+		}
+		prevEnd = ev.ends
 		c.started++
 		if !ev.ends.After(end) {
 			c.endedBy++

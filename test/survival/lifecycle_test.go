@@ -1,3 +1,5 @@
+//go:build unix
+
 package survival
 
 import (
@@ -32,7 +34,7 @@ func TestJobLifecycle(t *testing.T) {
 		} {
 			r := e.run(t, time.Minute, nil, c.argv...)
 			if r.code != c.want {
-				t.Errorf("ssokeep exec -- %s exited %d, want %d\nstderr:\n%s", strings.Join(c.argv, " "), r.code, c.want, r.stderr)
+				t.Errorf("ssokeep exec -- %s exited %d, want %d\nstderr:\n%s", strings.Join(c.argv, " "), r.code, c.want, e.redact(r.stderr))
 			}
 		}
 	})
@@ -57,7 +59,7 @@ func TestJobLifecycle(t *testing.T) {
 		if !sc.Scan() || sc.Text() != "ready" {
 			cmd.Process.Kill()
 			cmd.Wait()
-			t.Fatalf("the job did not start (first line %q)\nstderr:\n%s", sc.Text(), stderr)
+			t.Fatalf("the job did not start (first line %q)\nstderr:\n%s", sc.Text(), e.redact(stderr.String()))
 		}
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
@@ -67,11 +69,11 @@ func TestJobLifecycle(t *testing.T) {
 		code := exitCode(t, cmd.Wait())
 		e.record("ssokeep exec (SIGTERM) stderr", stderr.String())
 		if ctx.Err() != nil {
-			t.Fatalf("ssokeep did not end after SIGTERM: the job never got it\nstderr:\n%s", stderr)
+			t.Fatalf("ssokeep did not end after SIGTERM: the job never got it\nstderr:\n%s", e.redact(stderr.String()))
 		}
 		got, _ := os.ReadFile(mark)
 		if strings.TrimSpace(string(got)) != "TERM" || code != 7 {
-			t.Errorf("after SIGTERM to ssokeep: the job noted %q and ssokeep exited %d; want TERM and the job's 7\nstderr:\n%s", got, code, stderr)
+			t.Errorf("after SIGTERM to ssokeep: the job noted %q and ssokeep exited %d; want TERM and the job's 7\nstderr:\n%s", got, code, e.redact(stderr.String()))
 		}
 	})
 
@@ -90,20 +92,20 @@ echo "job exits"`
 		// ssokeep has exited: the grandchild must have finished before.
 		b, err := os.ReadFile(out)
 		if err != nil || r.code != 0 {
-			t.Fatalf("ssokeep exited %d before the grandchild reported (%v)\nstderr:\n%s", r.code, err, r.stderr)
+			t.Fatalf("ssokeep exited %d before the grandchild reported (%v)\nstderr:\n%s", r.code, err, e.redact(r.stderr))
 		}
+		e.addSecretsFile(t, secrets, "secret the grandchild held")
 		var rep childReport
 		if err := json.Unmarshal(b, &rep); err != nil {
 			t.Fatalf("the grandchild's report is incomplete (%v): ssokeep stopped serving before it was done: %q", err, b)
 		}
 		if rep.Failures != 0 || rep.ByOperation["PutObject"] != 1 || rep.ByOperation["GetObject"] != 1 {
-			t.Errorf("the grandchild, after the job exited: %s", rep.describe())
+			t.Errorf("the grandchild, after the job exited: %s", e.redact(rep.describe()))
 		}
 		if len(rep.CredentialSources) != 1 || rep.CredentialSources[0] != "CredentialsEndpointProvider" {
 			t.Errorf("the grandchild's credentials came from %v, want ssokeep's endpoint", rep.CredentialSources)
 		}
-		t.Logf("grandchild after the job exited: %s, ssokeep exited %v after the job's start", rep.describe(), r.ended.Sub(r.started).Round(time.Millisecond))
-		e.addSecretsFile(t, secrets, "secret the grandchild signed with")
+		t.Logf("grandchild after the job exited: %s, ssokeep exited %v after the job's start", e.redact(rep.describe()), r.ended.Sub(r.started).Round(time.Millisecond))
 	})
 
 	e.assertNoSecrets(t, 5)

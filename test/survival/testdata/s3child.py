@@ -7,8 +7,9 @@ chain again.
 It gets its credentials only from the default chain, which under
 `ssokeep exec` must be the container provider. Retries are off, so every
 failure shows. It prints one JSON report on stdout (no secrets: access key
-IDs are not secret) and writes the secrets it signed with (secret keys and
-session tokens) to SURVIVAL_SECRETS_FILE, so the test can check that none of
+IDs are not secret) and writes the secrets it held (secret keys and session
+tokens it signed with, the endpoint's authorization token) to
+SURVIVAL_SECRETS_FILE, so the test can check that none of
 them ever appears in ssokeep's output.
 
 Environment:
@@ -153,6 +154,9 @@ def main():
         t.start()
     for t in threads:
         t.join()
+    # The endpoint's authorization token is a secret too.
+    if os.environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN"):
+        secrets.add(os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])
     with open(SECRETS_FILE, "w") as f:
         for s in sorted(secrets):
             f.write(s + "\n")

@@ -6,8 +6,9 @@
 // `ssokeep exec` that chain must end at the container provider.
 //
 // Retries are off, so every failure shows. It prints one JSON report on
-// stdout (access key IDs only) and writes the secrets it signed with to
-// -secrets, for the test's no-leak check.
+// stdout (access key IDs only) and writes the secrets it held (those it
+// signed with, the endpoint's authorization token) to -secrets, for the
+// test's no-leak check.
 //
 // With -once it does one put and get and reports, for a process that outlives
 // its parent.
@@ -48,10 +49,12 @@ type report struct {
 	CredentialSources   []string       `json:"credentialSources"`
 	ClientsBuilt        int            `json:"clientsBuilt"`
 	SecretsSeen         int            `json:"secretsSeen"`
+	FirstFailure        float64        `json:"firstFailureSeconds,omitempty"` // from the start
 }
 
 // tally is shared by the workers.
 type tally struct {
+	start    time.Time
 	mu       sync.Mutex
 	calls    map[string]int
 	failures map[string]int
@@ -61,6 +64,7 @@ type tally struct {
 	secrets  map[string]bool
 	sources  map[string]bool
 	clients  int
+	firstErr time.Duration
 }
 
 func (t *tally) count(op string, err error) {
@@ -68,6 +72,9 @@ func (t *tally) count(op string, err error) {
 	defer t.mu.Unlock()
 	t.calls[op]++
 	if err != nil {
+		if t.firstErr == 0 {
+			t.firstErr = time.Since(t.start)
+		}
 		t.failures[op]++
 		if len(t.errors) < 10 {
 			msg := err.Error()
@@ -213,8 +220,8 @@ func main() {
 		*workers, *duration = 1, 0
 	}
 	ctx := context.Background()
-	t := &tally{calls: map[string]int{}, failures: map[string]int{}, keys: map[string]bool{}, known: map[string]bool{}, secrets: map[string]bool{}, sources: map[string]bool{}}
 	start := time.Now()
+	t := &tally{start: start, calls: map[string]int{}, failures: map[string]int{}, keys: map[string]bool{}, known: map[string]bool{}, secrets: map[string]bool{}, sources: map[string]bool{}}
 
 	first := &worker{t: t, bucket: *bucket}
 	err := first.connect(ctx)
@@ -253,8 +260,13 @@ func main() {
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// The endpoint's authorization token is a secret too.
+	if tok := os.Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN"); tok != "" {
+		t.secrets[tok] = true
+	}
 	r := report{Client: "aws-sdk-go-v2", Seconds: time.Since(start).Round(100 * time.Millisecond).Seconds(), Workers: *workers,
-		ByOperation: t.calls, FailuresByOperation: t.failures, Errors: t.errors, ClientsBuilt: t.clients, SecretsSeen: len(t.secrets)}
+		ByOperation: t.calls, FailuresByOperation: t.failures, Errors: t.errors, ClientsBuilt: t.clients, SecretsSeen: len(t.secrets),
+		FirstFailure: t.firstErr.Seconds()}
 	for _, c := range t.calls {
 		r.Calls += c
 	}
