@@ -254,7 +254,10 @@ func summarize(s Snapshot, o Options, ran time.Duration, interrupted bool) Summa
 // WriteText prints the summary for people.
 func (s Summary) WriteText(w io.Writer) {
 	verdict := "nothing failed"
-	if !s.OK() {
+	switch {
+	case s.Interrupted:
+		verdict = "interrupted"
+	case !s.OK():
 		verdict = "SOMETHING FAILED"
 	}
 	ran := time.Duration(s.Seconds * float64(time.Second)).Round(time.Second)

@@ -296,6 +296,8 @@ func (s *state) JobDone(code int, err error) {
 	switch {
 	case err != nil:
 		s.add(MarkEnded, "job did not run: %v", err)
+	case code == 130:
+		s.add(MarkEnded, "job stopped by Ctrl-C (exit 130)")
 	case code != 0:
 		s.add(MarkEnded, "job exited with code %d", code)
 	default:

@@ -88,7 +88,7 @@ func Frame(s Snapshot, width, height int, color bool) []string {
 	add := func(segs ...seg) { out = append(out, line(width, color, segs...)) }
 
 	elapsed := s.since(s.Now)
-	if s.JobStarted {
+	if s.JobStarted && s.Job.Workers > 0 { // the sample job's length is known; a command's is not
 		elapsed += " of " + strings.TrimPrefix(s.since(s.JobStart.Add(s.Schedule.Job)), "+")
 	}
 	title := "ssokeep demo · a job that outlives its AWS sign-in session"
@@ -113,7 +113,7 @@ func Frame(s Snapshot, width, height int, color bool) []string {
 	}
 	clock("role credentials", s.Creds, fmt.Sprintf("rotated %d×", max(s.Rotations-1, 0)), false)
 	clock("access token", s.Token, fmt.Sprintf("refreshed %d×", s.Refreshes), false)
-	clock("sign-in session", s.Session, fmt.Sprintf("ended %d×, logins approved %d", s.SessionEnds, s.Logins), s.SessionOver)
+	clock("sign-in session", s.Session, fmt.Sprintf("ended %d×, %d logins approved", s.SessionEnds, s.Logins), s.SessionOver)
 	add()
 
 	switch {

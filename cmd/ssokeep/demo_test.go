@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// demoEnv is an environment whose home holds a broken AWS config and whose
+// variables carry static keys and a profile: none of it may reach the demo
+// or its job.
+func demoEnv(t *testing.T) (env []string, home string) {
+	t.Helper()
+	home = t.TempDir()
+	cfg := filepath.Join(home, ".aws", "config")
+	os.MkdirAll(filepath.Dir(cfg), 0o700)
+	os.WriteFile(cfg, []byte("[profile emulator]\nsso_session = nowhere\n"), 0o600)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "HOME="+home, "AWS_CONFIG_FILE="+cfg, "AWS_PROFILE=prod",
+		"AWS_ACCESS_KEY_ID=AKIAUSERSOWNKEY00000", "AWS_SECRET_ACCESS_KEY=usersownsecretusersownsecret0000"), home
+}
+
+// filesUnder lists the files below dir.
+func filesUnder(dir string) []string {
+	var files []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files
+}
+
+// secretShapes match the emulator's tokens and session tokens and the
+// endpoint's 256-bit hex token.
+var demoSecretShapes = regexp.MustCompile(`\baoa[A-Za-z0-9_-]{8}|\baor[A-Za-z0-9_-]{8}|IQoJb3JpZ2luX2Vj|[0-9a-f]{64}`)
+
+type demoSummary struct {
+	Calls            int64  `json:"calls"`
+	Failed           int64  `json:"failed"`
+	Objects          int    `json:"objects"`
+	Rotations        int    `json:"rotations"`
+	TokenRefreshes   int    `json:"tokenRefreshes"`
+	SessionEnds      int    `json:"sessionEnds"`
+	Logins           int    `json:"logins"`
+	LoginPending     bool   `json:"loginPending"`
+	JobExitCode      int    `json:"jobExitCode"`
+	Interrupted      bool   `json:"interrupted"`
+	SampleJob        bool   `json:"sampleJob"`
+	CredentialSource string `json:"credentialSource"`
+	EmulatorCalls    int64  `json:"emulatorCalls"`
+	EmulatorRefused  int64  `json:"emulatorRefused"`
+	Seconds          float64
+	Schedule         struct {
+		Speed, SessionSeconds, TokenSeconds, RoleSeconds, JobSeconds float64
+	}
+}
+
+// TestDemoEndToEnd runs `ssokeep demo --json` as a user would, at three
+// times the default speed (about 50 s): the sample job must cross at least
+// one session end with no failed call, and each session end must be
+// followed by one approved login.
+func TestDemoEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a 50-second demo")
+	}
+	t.Parallel()
+	bin := ssokeepBinary(t)
+	env, home := demoEnv(t)
+	cmd := exec.Command(bin, "demo", "--json", "--speed", "3")
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ssokeep demo: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	var sum demoSummary
+	dec := json.NewDecoder(&stdout)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sum); err != nil {
+		t.Fatalf("stdout is not the JSON summary: %v\n%s", err, stdout.String())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		t.Errorf("stdout holds more than the summary")
+	}
+	t.Logf("summary: %+v", sum)
+	if sum.Failed != 0 || sum.JobExitCode != 0 || sum.Interrupted || sum.Calls < 100 || !sum.SampleJob {
+		t.Errorf("the job must run to its end with no failed call: %+v\n%s", sum, stderr.String())
+	}
+	if sum.SessionEnds < 1 {
+		t.Errorf("no session ended in %d calls: the demo must show a job outliving its session", sum.Calls)
+	}
+	if sum.Logins != sum.SessionEnds || sum.LoginPending {
+		t.Errorf("%d session ends, %d logins approved, pending %v: want one login per session end", sum.SessionEnds, sum.Logins, sum.LoginPending)
+	}
+	if sum.CredentialSource != "CredentialsEndpointProvider" {
+		t.Errorf("the job's SDK took credentials from %q: the user's static keys or profile leaked in", sum.CredentialSource)
+	}
+	if sum.Rotations < 3 || sum.TokenRefreshes < 3 || sum.Objects == 0 || sum.Schedule.SessionSeconds != 20 {
+		t.Errorf("summary %+v: want rotations, refreshes and objects at 20 s sessions", sum)
+	}
+	if sum.EmulatorCalls < sum.Calls || sum.EmulatorRefused != 0 {
+		t.Errorf("the emulator saw %d calls (%d refused) for the job's %d", sum.EmulatorCalls, sum.EmulatorRefused, sum.Calls)
+	}
+	// Not a terminal: the view is one line per event, on stderr.
+	view := stderr.String()
+	for _, want := range []string{"» to log in, open http://127.0.0.1:", "✓ logged in", "job started",
+		"✗ session over: token refresh refused", "» notification sent: approve code", "✓ login approved",
+		"· job ", "✓ job finished (exit 0)"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("the line view lacks %q", want)
+		}
+	}
+	if strings.Contains(view, "\x1b[") {
+		t.Errorf("escape codes in the line view of a pipe")
+	}
+	if m := demoSecretShapes.FindString(stdout.String() + view); m != "" {
+		t.Errorf("something shaped like a secret in the output: %q", m)
+	}
+	if files := filesUnder(home); len(files) != 1 {
+		t.Errorf("the demo wrote into the home directory: %q", files)
+	}
+}
+
+// TestDemoStopsOnCtrlC interrupts the demo while its job runs: the job must
+// stop, the demo must say so and exit 130, and leave no process behind.
+func TestDemoStopsOnCtrlC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a demo")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("sends SIGINT")
+	}
+	t.Parallel()
+	bin := ssokeepBinary(t)
+	env, _ := demoEnv(t)
+	cmd := exec.Command(bin, "demo", "--speed", "4")
+	cmd.Env = env
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// A demo that ignores Ctrl-C fails the test instead of hanging it.
+	defer time.AfterFunc(waitTimeout, func() { cmd.Process.Kill() }).Stop()
+	var seen bytes.Buffer
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		seen.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), "the job's AWS SDK gets its credentials") {
+			break
+		}
+	}
+	job := demoJobPIDs(t, bin, cmd.Process.Pid)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(out)
+	seen.Write(rest)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("exit %v, want 130\n%s\n%s", err, seen.String(), stderr.String())
+	}
+	for _, want := range []string{"job stopped by Ctrl-C (exit 130)", "ssokeep demo: interrupted.", "Interrupted before the job's end."} {
+		if !strings.Contains(seen.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, seen.String())
+		}
+	}
+	if len(job) == 0 {
+		t.Errorf("no demo-job process was running when the job had started")
+	}
+	for _, pid := range job {
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Errorf("the demo's job (pid %d) outlived the demo", pid)
+		}
+	}
+}
+
+// demoJobPIDs finds the sample jobs the demo process parent runs (Linux
+// /proc): other tests run demos of the same binary at the same time.
+func demoJobPIDs(t *testing.T, bin string, parent int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc to find the job's process")
+	}
+	var pids []int
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) < 2 || args[0] != bin || args[1] != "demo-job" {
+			continue
+		}
+		status, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		var pid int
+		if _, err := fmt.Sscan(e.Name(), &pid); err == nil && strings.Contains(string(status), fmt.Sprintf("\nPPid:\t%d\n", parent)) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func TestDemoUsageErrors(t *testing.T) {
+	newCLI(t, "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"demo", "--speed", "9"}, "--speed 9"},
+		{[]string{"demo", "--speed", "0"}, "--speed 0"},
+		{[]string{"demo", "--duration", "-5s"}, "--duration"},
+		{[]string{"demo", "--job"}, "--job needs the command"},
+		{[]string{"demo", "python3", "flow.py"}, `unexpected argument "python3"`},
+		{[]string{"demo", "--notify-webhook", "not a url"}, "--notify-webhook"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(tc.args, strings.NewReader(""), &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d naming %q", tc.args, code, errb.String(), exitUsage, tc.want)
+		}
+	}
+}
+
+func TestDemoJobIsHiddenAndRefusesRealS3(t *testing.T) {
+	newCLI(t, "")
+	_, out, _ := (&cli{t: t}).run("--help")
+	if strings.Contains(out, "demo-job") || strings.Contains(out, "gen-docs") || !strings.Contains(out, "demo ") {
+		t.Errorf("help should list demo and hide demo-job and gen-docs:\n%s", out)
+	}
+	t.Setenv("AWS_ENDPOINT_URL_S3", "https://s3.us-east-1.amazonaws.com")
+	code, _, errOut := (&cli{t: t}).run("demo-job", "--duration", "1s")
+	if code == 0 || !strings.Contains(errOut, "not a loopback address") {
+		t.Errorf("demo-job against real S3: exit %d, %q", code, errOut)
+	}
+}
+
+// waitTimeout bounds how long a test waits on a demo process.
+const waitTimeout = 2 * time.Minute
