@@ -34,16 +34,18 @@ const (
 	tokenLife   = 20 * time.Second
 	roleLife    = 30 * time.Second
 	// settle bounds the time from a session's end to the next login: the
-	// keeper notices the end at its next token refresh (every ~2/3 of the
-	// token's life) and the hook approves the code at once.
+	// keeper notices the end at its next token refresh (every 2/3 of the
+	// token's life at the latest; in practice 1-3 s, as it forecasts the
+	// end) and the hook approves the code at once.
 	settle = 25 * time.Second
 	// profile is the emulator's [profile emulator] on its sso-session.
 	profile = "emulator"
 )
 
 // jobDuration is how long the long-running children run: three session
-// lifetimes (the job lives in three sessions and sees two ends), or with
-// -short one lifetime plus the time for the login after the first end.
+// lifetimes and a little more (the job crosses two or three session ends,
+// as each new session starts a few seconds after the last one ended), or
+// with -short one lifetime plus the time for the login after its end.
 func jobDuration() time.Duration {
 	if testing.Short() {
 		return sessionLife + 30*time.Second
@@ -387,7 +389,8 @@ func (e *emu) assertNoSecrets(t *testing.T, atLeast int) {
 		kinds[kind]++
 		for name, text := range e.outputs {
 			if strings.Contains(text, s) {
-				t.Errorf("%s contains a %s (sha256 %x…)", name, kind, sha256.Sum256([]byte(s)))
+				sum := sha256.Sum256([]byte(s))
+				t.Errorf("%s contains a %s (sha256 %x…)", name, kind, sum[:6])
 			}
 		}
 	}
