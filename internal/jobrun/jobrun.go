@@ -57,9 +57,8 @@ func Run(ctx context.Context, o Options) (int, error) {
 	life, stop := context.WithCancel(context.Background())
 	defer stop()
 	k := o.Keeper
-	k.Step(life)
-	if _, ok := k.Current(); !ok {
-		return 1, fmt.Errorf("no credentials to serve: %s", k.Status().LastError)
+	if err := firstSet(life, k, o.Now); err != nil {
+		return 1, err
 	}
 	go k.Run(life)
 
@@ -93,14 +92,19 @@ func Run(ctx context.Context, o Options) (int, error) {
 	for _, w := range env.Warnings {
 		fmt.Fprintf(o.Stderr, "ssokeep: warning: %s\n", w)
 	}
+	// Catch signals before the job exists, so one that arrives while it starts
+	// is held and forwarded rather than lost.
+	var sigs chan os.Signal
+	if len(o.Signals) > 0 {
+		sigs = make(chan os.Signal, 8)
+		signal.Notify(sigs, o.Signals...)
+		defer signal.Stop(sigs)
+	}
 	j, err := job.Start(job.Options{Argv: o.Argv, Env: append(env.Env, o.Extra...), Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr})
 	if err != nil {
 		return 127, &StartError{fmt.Errorf("cannot run %s: %w", o.Argv[0], err)}
 	}
-	if len(o.Signals) > 0 {
-		sigs := make(chan os.Signal, 8)
-		signal.Notify(sigs, o.Signals...)
-		defer signal.Stop(sigs)
+	if sigs != nil {
 		go func() {
 			for s := range sigs {
 				_ = j.Signal(s)
@@ -118,6 +122,33 @@ func Run(ctx context.Context, o Options) (int, error) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return code, nil
+}
+
+// firstSet gets the keeper its first credentials before the job starts,
+// riding out a few transient upstream failures (the keeper backs off between
+// tries) but not a login that is needed.
+func firstSet(ctx context.Context, k *keeper.Keeper, now func() time.Time) error {
+	if now == nil {
+		now = time.Now
+	}
+	deadline := now().Add(30 * time.Second)
+	for {
+		next := k.Step(ctx)
+		if _, ok := k.Current(); ok {
+			return nil
+		}
+		st := k.Status()
+		if st.LoginNeeded || !next.Before(deadline) {
+			return fmt.Errorf("no credentials to serve: %s", st.LastError)
+		}
+		t := time.NewTimer(next.Sub(now()))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // RegistryProfile is what `ssokeep status` shows of a keeper.

@@ -89,6 +89,10 @@ func (m *Manager) DeviceLogin(ctx context.Context, s Session, o Options, prompt 
 			return nil, fmt.Errorf("the login code for %s expired before it was approved; run the login again", s.Label())
 		case errors.As(err, &denied):
 			return nil, fmt.Errorf("the login for %s was denied in the browser", s.Label())
+		case transient(err):
+			// The code may be approved already: keep polling it rather than
+			// ask the person again.
+			m.log().Info("polling for the login failed; trying again", "session", s.Label(), "err", explain(err))
 		default:
 			return nil, fmt.Errorf("waiting for the login of %s: %w", s.Label(), explain(err))
 		}

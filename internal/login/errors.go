@@ -90,3 +90,24 @@ func explain(err error) error {
 	}
 	return err
 }
+
+// transient reports whether a call may succeed if simply tried again: the
+// service failed (5xx), throttled, or the network did.
+func transient(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		if re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == 429 {
+			return true
+		}
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "InternalServerException", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailableException":
+			return true
+		}
+		return false
+	}
+	var oe *smithy.OperationError
+	return errors.As(err, &oe) // no API error inside: a transport failure
+}

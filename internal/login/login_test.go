@@ -352,3 +352,25 @@ func TestAForgottenRegistrationIsReplaced(t *testing.T) {
 		t.Errorf("%d registrations, want 1", n)
 	}
 }
+
+func TestDeviceLoginRidesOutServerErrorsWhilePolling(t *testing.T) {
+	w := newWorld(t, emulator.Options{})
+	polls := 0
+	w.m.Wait = func(ctx context.Context, d time.Duration) error {
+		polls++
+		switch polls {
+		case 1: // the service fails every try of the next poll
+			w.emu.SetFaults(emulator.Faults{"CreateToken": {Rate: 1, Error: "500"}})
+		case 2:
+			w.emu.SetFaults(nil)
+			w.emu.ApproveAll()
+		}
+		return nil
+	}
+	if _, err := w.m.DeviceLogin(context.Background(), w.s, Options{}, nil); err != nil {
+		t.Fatalf("a 500 while polling ended the login: %v", err)
+	}
+	if n := w.ops("StartDeviceAuthorization"); n != 1 {
+		t.Errorf("%d device authorizations: the person would be asked twice", n)
+	}
+}
