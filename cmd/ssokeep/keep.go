@@ -77,7 +77,8 @@ func (f *keepFlags) notifier(g *globals) (notify.Notifier, error) {
 		}
 		ns = append(ns, notify.Webhook(f.notifyWebhook, nil))
 	}
-	return notify.Fanout(g.logger, notify.DefaultFanoutTimeout, ns...), nil
+	// Queued: the keeper must never wait on a webhook or a desktop.
+	return notify.Queue(g.logger, 64, notify.Fanout(g.logger, notify.DefaultFanoutTimeout, ns...)), nil
 }
 
 // humanEvents are the keeper events a person is told about; the rest go to
