@@ -149,18 +149,11 @@ func (f *demoFlags) notifier(g *globals) (notify.Notifier, error) {
 	if f.desktop {
 		ns = append(ns, notify.Desktop())
 	}
-	if f.notifyCommand != "" {
-		if _, err := notify.ParseCommand(f.notifyCommand); err != nil {
-			return nil, withCode(exitUsage, fmt.Errorf("--notify-command: %w", err))
-		}
-		ns = append(ns, notify.Command(f.notifyCommand))
+	hooks, err := notifyHooks(f.notifyCommand, f.notifyWebhook)
+	if err != nil {
+		return nil, err
 	}
-	if f.notifyWebhook != "" {
-		if _, err := notify.CheckWebhookURL(f.notifyWebhook); err != nil {
-			return nil, withCode(exitUsage, fmt.Errorf("--notify-webhook: %w", err))
-		}
-		ns = append(ns, notify.Webhook(f.notifyWebhook, nil))
-	}
+	ns = append(ns, hooks...)
 	if len(ns) == 0 {
 		return nil, nil
 	}

@@ -79,7 +79,7 @@ func runExec(ctx context.Context, g *globals, f *execFlags, argv []string) error
 	if err != nil {
 		return err
 	}
-	if s := ssoOf(p); s != nil {
+	if s := p.SSOSource(); s != nil {
 		sess := login.SessionOf(profile, s)
 		if err := ensureLoggedIn(ctx, g, m, sess, f.deviceCode); err != nil {
 			return err

@@ -65,20 +65,30 @@ func (f *keepFlags) notifier(g *globals) (notify.Notifier, error) {
 	if !f.noDesktop {
 		ns = append(ns, notify.Desktop())
 	}
-	if f.notifyCommand != "" {
-		if _, err := notify.ParseCommand(f.notifyCommand); err != nil {
-			return nil, withCode(exitUsage, fmt.Errorf("--notify-command: %w", err))
-		}
-		ns = append(ns, notify.Command(f.notifyCommand))
-	}
-	if f.notifyWebhook != "" {
-		if _, err := notify.CheckWebhookURL(f.notifyWebhook); err != nil {
-			return nil, withCode(exitUsage, fmt.Errorf("--notify-webhook: %w", err))
-		}
-		ns = append(ns, notify.Webhook(f.notifyWebhook, nil))
+	hooks, err := notifyHooks(f.notifyCommand, f.notifyWebhook)
+	if err != nil {
+		return nil, err
 	}
 	// Queued: the keeper must never wait on a webhook or a desktop.
-	return notify.Queue(g.logger, 64, notify.Fanout(g.logger, notify.DefaultFanoutTimeout, ns...)), nil
+	return notify.Queue(g.logger, 64, notify.Fanout(g.logger, notify.DefaultFanoutTimeout, append(ns, hooks...)...)), nil
+}
+
+// notifyHooks checks and builds --notify-command and --notify-webhook.
+func notifyHooks(command, webhook string) ([]notify.Notifier, error) {
+	var ns []notify.Notifier
+	if command != "" {
+		if _, err := notify.ParseCommand(command); err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("--notify-command: %w", err))
+		}
+		ns = append(ns, notify.Command(command))
+	}
+	if webhook != "" {
+		if _, err := notify.CheckWebhookURL(webhook); err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("--notify-webhook: %w", err))
+		}
+		ns = append(ns, notify.Webhook(webhook, nil))
+	}
+	return ns, nil
 }
 
 // humanEvents are the keeper events a person is told about; the rest go to
@@ -109,7 +119,7 @@ func keeperFor(g *globals, cfg *awsconfig.Config, m *login.Manager, profile stri
 	if err != nil {
 		return nil, err
 	}
-	if s := ssoOf(p); s != nil {
+	if s := p.SSOSource(); s != nil {
 		sess := login.SessionOf(profile, s)
 		o.Session = &sess
 		o.MaxSession = maxSessionDuration(cfg, sess)

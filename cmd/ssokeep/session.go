@@ -19,21 +19,6 @@ func newManager(g *globals) (*login.Manager, error) {
 	return &login.Manager{Cache: dir, Roles: roles, Logins: logins.In(dir.StateDir()), Now: now, Logger: g.logger}, nil
 }
 
-// ssoOf returns the SSO settings a profile's credentials come from, following
-// assume-role sources (nil when the chain does not reach SSO).
-func ssoOf(p *awsconfig.Profile) *awsconfig.SSO {
-	for i := 0; p != nil && i < 64; i++ {
-		if p.SSO != nil {
-			return p.SSO
-		}
-		if p.Role == nil {
-			return nil
-		}
-		p = p.Role.Source
-	}
-	return nil
-}
-
 // sessionFor finds the IAM Identity Center session to act on: --sso-session
 // when given, else the one behind the profile.
 func sessionFor(g *globals, cfg *awsconfig.Config, ssoSession string) (login.Session, error) {
@@ -49,7 +34,7 @@ func sessionFor(g *globals, cfg *awsconfig.Config, ssoSession string) (login.Ses
 	if err != nil {
 		return login.Session{}, configError(err)
 	}
-	s := ssoOf(p)
+	s := p.SSOSource()
 	if s == nil {
 		return login.Session{}, withCode(exitConfig, fmt.Errorf("profile %s does not use IAM Identity Center (it is %s); name an SSO profile with -p, or a session with --sso-session", name, p.Kind))
 	}

@@ -405,3 +405,19 @@ func (r *resolver) assumeRole(p *Profile, rp *rawProfile) (*Profile, error) {
 	role.Source = sp
 	return p, nil
 }
+
+// SSOSource returns the IAM Identity Center settings the profile's
+// credentials come from, following assume-role sources; nil when the chain
+// does not reach IAM Identity Center.
+func (p *Profile) SSOSource() *SSO {
+	for i := 0; p != nil && i < 64; i++ { // Resolve refuses cycles; the bound is a belt
+		if p.SSO != nil {
+			return p.SSO
+		}
+		if p.Role == nil {
+			return nil
+		}
+		p = p.Role.Source
+	}
+	return nil
+}

@@ -160,7 +160,7 @@ func Build(in Input) (*Report, error) {
 			r.InvalidProfiles = append(r.InvalidProfiles, InvalidProfile{Profile: name, Error: err.Error()})
 			continue
 		}
-		sso := ssoOf(p)
+		sso := p.SSOSource()
 		if sso == nil {
 			continue
 		}
@@ -202,21 +202,6 @@ func Build(in Input) (*Report, error) {
 		r.Sessions = append(r.Sessions, s)
 	}
 	return r, nil
-}
-
-// ssoOf returns the SSO configuration a profile's credentials come from,
-// following assume-role sources; nil when the chain does not reach SSO.
-func ssoOf(p *awsconfig.Profile) *awsconfig.SSO {
-	for seen := 0; p != nil && seen < 64; seen++ {
-		if p.SSO != nil {
-			return p.SSO
-		}
-		if p.Role == nil {
-			return nil
-		}
-		p = p.Role.Source
-	}
-	return nil
 }
 
 func roleCreds(in Input, profile string, sso *awsconfig.SSO) []RoleCreds {
