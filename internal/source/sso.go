@@ -52,6 +52,9 @@ type SSORole struct {
 // and the account id. A token the portal refuses means the sign-in session is over (logged out elsewhere,
 // ended by an administrator): a *login.LoginNeededError.
 func (p *SSORole) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	if p.Token == nil || p.Client == nil {
+		return aws.Credentials{}, errors.New("source.SSORole needs a Token func and a Client factory")
+	}
 	tok, err := p.Token(ctx, p.Session)
 	if err != nil {
 		return aws.Credentials{}, err
