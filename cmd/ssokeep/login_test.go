@@ -12,6 +12,7 @@ import (
 
 	"github.com/ssokeep/ssokeep/internal/clock"
 	"github.com/ssokeep/ssokeep/internal/emulator"
+	"github.com/ssokeep/ssokeep/internal/emulator/emutest"
 	"github.com/ssokeep/ssokeep/internal/ssocache"
 )
 
@@ -25,25 +26,12 @@ type emuCLI struct {
 
 func newEmuCLI(t *testing.T, o emulator.Options) *emuCLI {
 	t.Helper()
-	c := clock.NewFake(t0)
-	o.Now = c.Now
-	emu, err := emulator.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
+	emu, c := emutest.Start(t, o, t0)
 	config := emu.AWSConfig()
 	config = strings.Replace(config, "sso_registration_scopes = sso:account:access\n",
 		"sso_registration_scopes = sso:account:access\nssokeep_session_duration = 8h\n", 1)
 	cl := newCLI(t, config)
 	now = c.Now
-	for _, kv := range emu.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
 	return &emuCLI{cli: cl, emu: emu, clock: c}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ssokeep/ssokeep/internal/clock"
 	"github.com/ssokeep/ssokeep/internal/emulator"
+	"github.com/ssokeep/ssokeep/internal/emulator/emutest"
 	"github.com/ssokeep/ssokeep/internal/login"
 	"github.com/ssokeep/ssokeep/internal/logins"
 	"github.com/ssokeep/ssokeep/internal/source"
@@ -37,20 +38,7 @@ type rig struct {
 
 func newRig(t *testing.T, o emulator.Options) *rig {
 	t.Helper()
-	c := clock.NewFake(t0)
-	o.Now = c.Now
-	emu, err := emulator.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
-	for _, kv := range emu.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	emu, c := emutest.Start(t, o, t0)
 	home := t.TempDir()
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(home, "config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, "credentials"))

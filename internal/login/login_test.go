@@ -14,6 +14,7 @@ import (
 
 	"github.com/ssokeep/ssokeep/internal/clock"
 	"github.com/ssokeep/ssokeep/internal/emulator"
+	"github.com/ssokeep/ssokeep/internal/emulator/emutest"
 	"github.com/ssokeep/ssokeep/internal/logins"
 	"github.com/ssokeep/ssokeep/internal/ssocache"
 )
@@ -31,24 +32,11 @@ type world struct {
 
 func newWorld(t *testing.T, o emulator.Options) *world {
 	t.Helper()
-	c := clock.NewFake(t0)
-	o.Now = c.Now
 	if o.SessionDuration == 0 {
 		o.SessionDuration = 8 * time.Hour
 	}
-	emu, err := emulator.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
+	emu, c := emutest.Start(t, o, t0)
 	home := t.TempDir()
-	for _, kv := range emu.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(home, "config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, "credentials"))
 	t.Setenv("AWS_PROFILE", "")

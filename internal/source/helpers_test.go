@@ -15,6 +15,7 @@ import (
 	"github.com/ssokeep/ssokeep/internal/awsconfig"
 	"github.com/ssokeep/ssokeep/internal/clock"
 	"github.com/ssokeep/ssokeep/internal/emulator"
+	"github.com/ssokeep/ssokeep/internal/emulator/emutest"
 	"github.com/ssokeep/ssokeep/internal/login"
 	"github.com/ssokeep/ssokeep/internal/ssocache"
 )
@@ -104,8 +105,6 @@ region = eu-west-1
 
 func newWorld(t *testing.T, o emulator.Options) *world {
 	t.Helper()
-	c := clock.NewFake(t0)
-	o.Now = c.Now
 	o.MaxClockSkew = 1000 * time.Hour // the SDK signs with the wall clock; the emulator's clock is fake
 	o.Accounts = []emulator.Account{{ID: acct, Name: "dev",
 		PermissionSets: []emulator.PermissionSet{{Name: "Developer"}},
@@ -113,19 +112,8 @@ func newWorld(t *testing.T, o emulator.Options) *world {
 			{Name: "Auditor"}, {Name: "Guarded", RequireMFA: true}}}}
 	o.Users = []emulator.User{{Name: "alice", AccessKeyID: aliceKey, SecretAccessKey: aliceSec,
 		MFA: &emulator.MFADevice{Secret: mfaSeed}}}
-	emu, err := emulator.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
+	emu, c := emutest.Start(t, o, t0)
 	home := t.TempDir()
-	for _, kv := range emu.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
 	t.Setenv("HOME", home)
 	cfgPath := filepath.Join(home, ".aws", "config")
 	if err := os.MkdirAll(filepath.Dir(cfgPath), 0o700); err != nil {
