@@ -69,12 +69,12 @@ func StartGateway(iam *Registry, dir, region string) (*Gateway, error) {
 		buckets: map[string]*BucketCounts{}}
 	// versitygw binds the port itself and does not say which it got, so
 	// pick a free one; retry if another process takes it meanwhile.
-	for attempt := 0; ; attempt++ {
-		err := g.run(be, iam)
-		if err == nil || attempt == 2 {
-			return g, err
+	for range 3 {
+		if err = g.run(be, iam); err == nil {
+			return g, nil
 		}
 	}
+	return nil, err
 }
 
 func (g *Gateway) run(be backend.Backend, iam *Registry) error {
