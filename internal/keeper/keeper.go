@@ -453,7 +453,7 @@ func (k *Keeper) stepLogin(ctx context.Context, now time.Time) time.Time {
 		if warn {
 			k.emit(Event{Kind: SessionEnding, Deadline: end, Message: fmt.Sprintf(
 				"the IAM Identity Center session for %s ends at %s; the job then runs on its credentials until about %s, and a login code will follow. To avoid any gap, run `ssokeep login -p %s --fresh` before then",
-				k.o.Session.Label(), end.Local().Format("15:04"), end.Add(k.credsLife()).Local().Format("15:04"), k.o.Profile)})
+				k.o.Session.Label(), wallClock(end, now), wallClock(end.Add(k.credsLife()), now), k.o.Profile)})
 		} else if now.Before(warnAt) {
 			next = warnAt
 		}
@@ -516,7 +516,7 @@ func (k *Keeper) reminderAt(started time.Time, n int) time.Time {
 func (k *Keeper) loginMessage(d *login.DeviceAuth, prefix string) string {
 	msg := fmt.Sprintf("%sapprove the AWS login for %s", prefix, k.o.Session.Label())
 	if su := k.safeUntil(); !su.IsZero() {
-		msg += fmt.Sprintf(" before %s, when the job runs out of AWS credentials", su.Local().Format("15:04"))
+		msg += fmt.Sprintf(" before %s, when the job runs out of AWS credentials", wallClock(su, k.o.Now()))
 	}
 	return msg
 }
@@ -580,4 +580,13 @@ func (k *Keeper) loggedInSince(t time.Time) bool {
 	}
 	rec, err := k.o.Manager.Logins.Get(k.o.Session.CacheKey())
 	return err == nil && rec.LoggedInAt.After(t)
+}
+
+// wallClock shows t as people read a deadline: to the minute, or to the
+// second when it is under an hour away (compressed rehearsals, last minutes).
+func wallClock(t, now time.Time) string {
+	if t.Sub(now) < time.Hour {
+		return t.Local().Format("15:04:05")
+	}
+	return t.Local().Format("15:04")
 }
