@@ -23,13 +23,13 @@ func (b *blocking) Notify(ctx context.Context, e Event) error {
 
 func TestQueueNeverHoldsTheCallerAndKeepsOrder(t *testing.T) {
 	b := &blocking{release: make(chan struct{})}
-	q := Queue(nil, 2, b)
+	q := Queue(nil, 3, b)
 	done := make(chan struct{})
 	go func() {
 		q.Notify(context.Background(), Event{Kind: LoginRequired})
 		q.Notify(context.Background(), Event{Kind: LoginReminder})
 		q.Notify(context.Background(), Event{Kind: LoginApproved})
-		q.Notify(context.Background(), Event{Kind: Recovered}) // beyond the depth: dropped
+		q.Notify(context.Background(), Event{Kind: Recovered}) // may exceed the depth: dropped, never waited for
 		close(done)
 	}()
 	select {
