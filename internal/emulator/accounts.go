@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -52,16 +53,16 @@ func LoadAccountsFile(path string) (*AccountsFile, error) {
 }
 
 var (
-	accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
+	accountIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{12}$`) })
 	// IAM names: role, user and permission set names share this alphabet.
-	iamNameRe = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	iamNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{1,64}$`) })
 )
 
 func checkAccounts(accounts []Account, users []User) error {
 	ids := map[string]bool{}
 	for i, a := range accounts {
 		where := fmt.Sprintf("accounts[%d]", i)
-		if !accountIDRe.MatchString(a.ID) {
+		if !accountIDRe().MatchString(a.ID) {
 			return fmt.Errorf("%s: id %q must be 12 digits", where, a.ID)
 		}
 		if ids[a.ID] {
@@ -70,7 +71,7 @@ func checkAccounts(accounts []Account, users []User) error {
 		ids[a.ID] = true
 		seen := map[string]bool{}
 		for j, p := range a.PermissionSets {
-			if !iamNameRe.MatchString(p.Name) || seen[p.Name] {
+			if !iamNameRe().MatchString(p.Name) || seen[p.Name] {
 				return fmt.Errorf("%s.permissionSets[%d]: name %q must be unique and 1-64 characters of letters, digits and +=,.@_-", where, j, p.Name)
 			}
 			seen[p.Name] = true
@@ -80,7 +81,7 @@ func checkAccounts(accounts []Account, users []User) error {
 		}
 		seen = map[string]bool{}
 		for j, r := range a.Roles {
-			if !iamNameRe.MatchString(r.Name) || seen[r.Name] {
+			if !iamNameRe().MatchString(r.Name) || seen[r.Name] {
 				return fmt.Errorf("%s.roles[%d]: name %q must be unique and 1-64 characters of letters, digits and +=,.@_-", where, j, r.Name)
 			}
 			seen[r.Name] = true
@@ -92,7 +93,7 @@ func checkAccounts(accounts []Account, users []User) error {
 	keys := map[string]bool{}
 	for i, u := range users {
 		where := fmt.Sprintf("users[%d]", i)
-		if !iamNameRe.MatchString(u.Name) {
+		if !iamNameRe().MatchString(u.Name) {
 			return fmt.Errorf("%s: name %q must be 1-64 characters of letters, digits and +=,.@_-", where, u.Name)
 		}
 		if u.AccountID != "" && !ids[u.AccountID] {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -13,7 +14,12 @@ import (
 // the /authorize (PKCE) consent page. One button each, no sign-in form:
 // the emulated user is always "emulator-user".
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+// pageTmpl is parsed on first use, not when any ssokeep command starts.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(pageHTML))
+})
+
+const pageHTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ssokeep emulator – {{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:34em;margin:4em auto;line-height:1.5}
 .code{font:2em monospace;letter-spacing:.1em}button{font-size:1.1em;padding:.4em 1.2em;margin-right:.6em}</style>
@@ -27,7 +33,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 {{if not .AskCode}}<button type="submit" name="decision" value="deny">Deny</button>{{end}}
 </form>{{end}}
 <p><small>ssokeep emulator: signs in as {{.User}}. Nothing here talks to AWS.</small></p>
-</body></html>`))
+</body></html>`
 
 type page struct {
 	Title, Message, UserCode, Action string
@@ -41,7 +47,7 @@ func renderPage(w http.ResponseWriter, status int, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, p)
+	_ = pageTmpl().Execute(w, p)
 }
 
 // handleDevicePage is verificationUri: GET shows the code with Approve and

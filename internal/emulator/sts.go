@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -149,7 +150,7 @@ func (s *Server) checkMFA(f url.Values, now time.Time) (bool, *stsFailure) {
 	if len(serial) < 9 || len(serial) > 256 {
 		return false, &stsFailure{400, "ValidationError", "1 validation error detected: Value at 'serialNumber' failed to satisfy constraint: Member must have length between 9 and 256"}
 	}
-	if !tokenCodeRe.MatchString(code) {
+	if !tokenCodeRe().MatchString(code) {
 		return false, &stsFailure{400, "ValidationError", "1 validation error detected: Value at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*, length 6"}
 	}
 	dev := s.mfaDevice(serial)
@@ -202,9 +203,11 @@ func stsCreds(id string, c credential) stsCredentials {
 }
 
 var (
-	roleArnRe     = regexp.MustCompile(`^arn:aws:iam::([0-9]{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})$`)
-	sessionNameRe = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	tokenCodeRe   = regexp.MustCompile(`^[0-9]{6}$`)
+	roleArnRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:aws:iam::([0-9]{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})$`)
+	})
+	sessionNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{2,64}$`) })
+	tokenCodeRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{6}$`) })
 )
 
 const chainingLimit = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
@@ -215,11 +218,11 @@ func (s *Server) assumeRole(w http.ResponseWriter, f url.Values, p Principal, no
 		writeSTSError(w, 400, "ValidationError", "RoleArn and RoleSessionName are required")
 		return
 	}
-	if !sessionNameRe.MatchString(sessionName) {
+	if !sessionNameRe().MatchString(sessionName) {
 		writeSTSError(w, 400, "ValidationError", "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64 and match [\\w+=,.@-]*")
 		return
 	}
-	m := roleArnRe.FindStringSubmatch(roleArn)
+	m := roleArnRe().FindStringSubmatch(roleArn)
 	if m == nil {
 		writeSTSError(w, 400, "ValidationError", fmt.Sprintf("%s is invalid: RoleArn must look like arn:aws:iam::123456789012:role/NAME", truncate(roleArn, 128)))
 		return

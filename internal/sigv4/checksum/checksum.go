@@ -16,6 +16,7 @@ import (
 	"hash/crc64"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // HeaderPrefix starts every checksum header and trailer name.
@@ -25,9 +26,11 @@ const HeaderPrefix = "x-amz-checksum-"
 // hash/crc64 expects; S3 calls the algorithm CRC64NVME.
 const crc64NVMEReversed = 0x9a6c9329ac4bc9b5
 
+// The tables are built on first use: every ssokeep start pays for package
+// initialisation, and only the emulator checksums anything.
 var (
-	castagnoli = crc32.MakeTable(crc32.Castagnoli)
-	nvme       = crc64.MakeTable(crc64NVMEReversed)
+	castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
+	nvme       = sync.OnceValue(func() *crc64.Table { return crc64.MakeTable(crc64NVMEReversed) })
 )
 
 // Algorithms lists the names S3 uses (x-amz-sdk-checksum-algorithm,
@@ -41,9 +44,9 @@ func New(algorithm string) (hash.Hash, bool) {
 	case "CRC32":
 		return crc32.NewIEEE(), true
 	case "CRC32C":
-		return crc32.New(castagnoli), true
+		return crc32.New(castagnoli()), true
 	case "CRC64NVME":
-		return crc64.New(nvme), true
+		return crc64.New(nvme()), true
 	case "SHA1":
 		return sha1.New(), true
 	case "SHA256":
