@@ -24,14 +24,22 @@ type emuCLI struct {
 	clock *clock.Fake
 }
 
-func newEmuCLI(t *testing.T, o emulator.Options) *emuCLI {
+func newEmuCLI(t *testing.T, o emulator.Options) *emuCLI { return newEmuCLIAt(t, o, t0) }
+
+// newEmuCLIAt starts the emulator's clock at start; a zero start is the real
+// clock, shared with this process's commands.
+func newEmuCLIAt(t *testing.T, o emulator.Options, start time.Time) *emuCLI {
 	t.Helper()
-	emu, c := emutest.Start(t, o, t0)
+	emu, c := emutest.Start(t, o, start)
 	config := emu.AWSConfig()
 	config = strings.Replace(config, "sso_registration_scopes = sso:account:access\n",
 		"sso_registration_scopes = sso:account:access\nssokeep_session_duration = 8h\n", 1)
 	cl := newCLI(t, config)
-	now = c.Now
+	if c != nil {
+		now = c.Now
+	} else {
+		now = time.Now
+	}
 	return &emuCLI{cli: cl, emu: emu, clock: c}
 }
 

@@ -21,9 +21,7 @@ import (
 // `ssokeep status` lists the daemon, and SIGTERM stops it cleanly.
 func TestServeDaemon(t *testing.T) {
 	bin := ssokeepBinary(t)
-	e := newEmuCLI(t, emulator.Options{Approve: emulator.Auto, Now: time.Now})
-	now = time.Now // the daemon runs on the real clock, so must this process
-	e.clock.Set(time.Now())
+	e := newEmuCLIAt(t, emulator.Options{Approve: emulator.Auto}, time.Time{}) // the daemon runs on the real clock
 	if code, out, errOut := e.run("login", "-p", "emulator", "--device-code", "--no-browser"); code != 0 {
 		t.Fatalf("login: %d %s %s", code, out, errOut)
 	}

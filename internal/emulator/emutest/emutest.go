@@ -14,11 +14,16 @@ import (
 
 // Start runs an emulator whose clock is a fake starting at t0 (o.Now is
 // replaced), sets AWS_ENDPOINT_URL_* and the region for the test (t.Setenv),
-// and closes the emulator when the test ends.
+// and closes the emulator when the test ends. A zero t0 keeps the real clock
+// (for tests where Python or another process reads the time) and returns a
+// nil clock.
 func Start(t testing.TB, o emulator.Options, t0 time.Time) (*emulator.Server, *clock.Fake) {
 	t.Helper()
-	c := clock.NewFake(t0)
-	o.Now = c.Now
+	var c *clock.Fake
+	if !t0.IsZero() {
+		c = clock.NewFake(t0)
+		o.Now = c.Now
+	}
 	emu, err := emulator.New(o)
 	if err != nil {
 		t.Fatal(err)
