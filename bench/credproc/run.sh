@@ -7,6 +7,8 @@
 #   version    `ssokeep version`: the binary's start-up alone (every linked package's init), no command work
 #   ssokeep    `ssokeep credential-process -p bench`: config parse, profile resolution, role-cache read,
 #              policy check, JSON out (a valid cached set: the warm path)
+#   lean       `ssokeep-credential-process -p bench`: the same warm path from the binary that links no AWS SDK
+#              (what the credential_process line should name); it hands over to ssokeep when a fetch is needed
 #   botocore   botocore_resolve.py: botocore resolving the same SSO profile from the same cached file, with the
 #              AWS CLI's JSONFileCache handed to its SSO provider (boto3 alone has no disk cache and would
 #              call GetRoleCredentials in every process)
@@ -30,6 +32,7 @@ ROUNDS=${ROUNDS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -o "$work/ssokeep" ./cmd/ssokeep
+CGO_ENABLED=0 go build -o "$work/ssokeep-credential-process" ./cmd/ssokeep-credential-process
 CGO_ENABLED=0 go build -o "$work/floor" ./bench/credproc/floor
 
 # The in-process benchmark runs first, with the caller's HOME (the Go module and build caches live there).
@@ -83,6 +86,7 @@ export AWS_ENDPOINT_URL_SSO=$closed AWS_ENDPOINT_URL_SSO_OIDC=$closed AWS_ENDPOI
 floor_cmd="$work/floor $role_file"
 version_cmd="$work/ssokeep version"
 ssokeep_cmd="$work/ssokeep credential-process -p bench"
+lean_cmd="$work/ssokeep-credential-process -p bench"
 botocore_cmd="$PY bench/credproc/botocore_resolve.py bench"
 cp_cmd="$PY bench/credproc/botocore_resolve.py bench-cp"
 
@@ -90,6 +94,7 @@ cp_cmd="$PY bench/credproc/botocore_resolve.py bench-cp"
 want=ASIABENCH00000000001
 $floor_cmd | grep -q "\"AccessKeyId\": \"$want\"" || { echo "run.sh: floor did not print the cached file" >&2; exit 1; }
 $ssokeep_cmd | grep -q "\"AccessKeyId\":\"$want\"" || { echo "run.sh: ssokeep did not serve the cached set" >&2; exit 1; }
+$lean_cmd | grep -q "\"AccessKeyId\":\"$want\"" || { echo "run.sh: ssokeep-credential-process did not serve the cached set" >&2; exit 1; }
 [ "$($botocore_cmd)" = "$want" ] || { echo "run.sh: botocore did not resolve the cached set" >&2; exit 1; }
 [ "$($cp_cmd)" = "$want" ] || { echo "run.sh: botocore did not get the set through credential_process" >&2; exit 1; }
 
@@ -98,7 +103,7 @@ $ssokeep_cmd | grep -q "\"AccessKeyId\":\"$want\"" || { echo "run.sh: ssokeep di
 echo "== hyperfine -N --warmup 20, $RUNS runs per command in $ROUNDS interleaved rounds ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 for r in $(seq "$ROUNDS"); do
 	hyperfine -N --warmup 20 --runs $((RUNS / ROUNDS)) --export-json "$work/h$r.json" \
-		-n floor "$floor_cmd" -n version "$version_cmd" -n ssokeep "$ssokeep_cmd" -n botocore "$botocore_cmd" -n boto3+cp "$cp_cmd" >"$work/hyperfine$r.out" 2>&1
+		-n floor "$floor_cmd" -n version "$version_cmd" -n ssokeep "$ssokeep_cmd" -n lean "$lean_cmd" -n botocore "$botocore_cmd" -n boto3+cp "$cp_cmd" >"$work/hyperfine$r.out" 2>&1
 done
 
 "$PY" - "$work"/h*.json <<'EOF2'
@@ -109,13 +114,14 @@ for path in sys.argv[1:]:
         times.setdefault(r["command"], []).extend(r["times"])
 med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
 print("%-10s %6s %10s %10s %10s %9s" % ("", "runs", "median ms", "p90 ms", "min ms", "x floor"))
-for k in ("floor", "version", "ssokeep", "botocore", "boto3+cp"):
+for k in ("floor", "version", "ssokeep", "lean", "botocore", "boto3+cp"):
     v = sorted(times[k])
     print("%-10s %6d %10.2f %10.2f %10.2f %9.2f" % (k, len(v), med[k], v[int(len(v) * 0.9)] * 1e3, v[0] * 1e3, med[k] / med["floor"]))
-x_floor = med["ssokeep"] / med["floor"]
-x_boto = med["botocore"] / med["ssokeep"]
-print("ssokeep / floor    = %.2fx  (target <= 2x: %s)" % (x_floor, "met" if x_floor <= 2 else "NOT met"))
-print("botocore / ssokeep = %.1fx  (target >= 50x: %s)" % (x_boto, "met" if x_boto >= 50 else "NOT met"))
+for k in ("lean", "ssokeep"):
+    x_floor = med[k] / med["floor"]
+    x_boto = med["botocore"] / med[k]
+    print("%-7s / floor    = %.2fx  (target <= 2x: %s)" % (k, x_floor, "met" if x_floor <= 2 else "NOT met"))
+    print("botocore / %-7s = %.1fx  (target >= 50x: %s)" % (k, x_boto, "met" if x_boto >= 50 else "NOT met"))
 print("version / floor    = %.2fx  (the binary's start-up alone)" % (med["version"] / med["floor"]))
 EOF2
 
@@ -144,7 +150,7 @@ print("  slowest:", ", ".join("%s %.2f" % (k.split("/")[-1] if "/" in k else k, 
 
 if command -v perf >/dev/null && perf stat -r 1 true >/dev/null 2>&1; then
 	echo "== CPU time (perf stat -r 200: task-clock, page faults)"
-	for row in "floor|$floor_cmd" "version|$version_cmd" "ssokeep|$ssokeep_cmd"; do
+	for row in "floor|$floor_cmd" "lean|$lean_cmd" "version|$version_cmd" "ssokeep|$ssokeep_cmd"; do
 		perf stat -r 200 ${row#*|} 2>&1 >/dev/null | awk -v n="${row%%|*}" '/task-clock/{t=$1} /page-faults/{p=$1} END{printf "  %-8s %6s ms CPU  %5s page faults\n", n, t, p}'
 	done
 fi

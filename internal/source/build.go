@@ -146,7 +146,7 @@ func (b *builder) assumeRole(p *awsconfig.Profile, pol Policy) (node, error) {
 	switch {
 	case r.Source != nil:
 		var err error
-		if src, err = b.build(r.Source, pol.forSource(), false); err != nil {
+		if src, err = b.build(r.Source, forSource(pol), false); err != nil {
 			return node{}, err
 		}
 	case r.CredentialSource == "Environment":

@@ -46,23 +46,13 @@ type CLIRoleStore struct {
 }
 
 func (s CLIRoleStore) Load() (*Entry, error) {
-	path := s.Cache.FilePath(s.Key)
-	before, err := os.Stat(path)
+	rc, issued, err := s.Cache.LoadIssued(s.Key)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.Cache.Load(s.Key)
-	if err != nil {
-		return nil, err
-	}
-	e := &Entry{Credentials: aws.Credentials{AccessKeyID: rc.AccessKeyID, SecretAccessKey: rc.SecretAccessKey,
+	return &Entry{Credentials: aws.Credentials{AccessKeyID: rc.AccessKeyID, SecretAccessKey: rc.SecretAccessKey,
 		SessionToken: rc.SessionToken, CanExpire: true, Expires: rc.Expiration, AccountID: rc.AccountID,
-		Source: "SSORoleCache"}}
-	// The mtime is the issue time only if the file did not change while it was read.
-	if after, err := os.Stat(path); err == nil && after.ModTime().Equal(before.ModTime()) && after.Size() == before.Size() {
-		e.Issued = before.ModTime()
-	}
-	return e, nil
+		Source: "SSORoleCache"}, Issued: issued}, nil
 }
 
 func (s CLIRoleStore) Save(e Entry) error {

@@ -141,6 +141,25 @@ func (c RoleCache) Load(key string) (*RoleCredentials, error) {
 	return &creds, nil
 }
 
+// LoadIssued is Load plus when the set was issued, as far as the file tells:
+// the CLI's format has no issue time, so the file's modification time stands
+// for it (the CLI writes the file right after the fetch). Issued is zero when
+// the file changed while it was read.
+func (c RoleCache) LoadIssued(key string) (rc *RoleCredentials, issued time.Time, err error) {
+	path := c.FilePath(key)
+	before, err := os.Stat(path)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if rc, err = c.Load(key); err != nil {
+		return nil, time.Time{}, err
+	}
+	if after, err := os.Stat(path); err == nil && after.ModTime().Equal(before.ModTime()) && after.Size() == before.Size() {
+		issued = before.ModTime()
+	}
+	return rc, issued, nil
+}
+
 // Save writes rc as key's SSO entry in the CLI's format, under the key's lock, atomically, 0600 for a new file
 // (an existing file keeps its mode and its unknown top-level fields). A file there that is not a valid SSO
 // entry is left alone and its *ParseError returned.
