@@ -74,17 +74,24 @@ func boto3Python(t *testing.T, exe, wantPrefix string) string {
 }
 
 func TestBoto3CredentialProcessAcrossRotations(t *testing.T) {
-	for _, tc := range []struct{ name, exe, botocore string }{
-		{"boto3-1.43", "python3", "1.43"},
-		{"boto3-1.26", "/usr/bin/python3", "1.29"},
+	// command is what the credential_process line names: ssokeep itself, or
+	// the SDK-free front, which answers warm sets and hands over to ssokeep.
+	for _, tc := range []struct{ name, exe, botocore, command string }{
+		{"boto3-1.43", "python3", "1.43", "ssokeep credential-process"},
+		{"boto3-1.26", "/usr/bin/python3", "1.29", "ssokeep credential-process"},
+		{"boto3-1.43-front", "python3", "1.43", "ssokeep-credential-process"},
+		{"boto3-1.26-front", "/usr/bin/python3", "1.29", "ssokeep-credential-process"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			py := boto3Python(t, tc.exe, tc.botocore)
-			bin := ssokeepBinary(t)
+			bin := filepath.Join(filepath.Dir(ssokeepBinary(t)), tc.command)
+			if tc.command == "ssokeep-credential-process" {
+				bin = credentialProcessFront(t)
+			}
 			const role = 3 * time.Second // the emulator's role credentials: a rotation every 1.5 s of reuse
 			const rotations = 5
 			w := newCPWorld(t, false, emulator.Options{RoleDuration: role}) // wall clock: Python uses it
-			w.writeConfig("[profile cp]\ncredential_process = " + bin + " credential-process -p emu\n")
+			w.writeConfig("[profile cp]\ncredential_process = " + bin + " -p emu\n")
 			w.login()
 			script := filepath.Join(t.TempDir(), "rotations.py")
 			if err := os.WriteFile(script, []byte(boto3Rotations), 0o600); err != nil {

@@ -53,6 +53,27 @@ func ssokeepBinary(t *testing.T) string {
 	return emulatorBin
 }
 
+var (
+	frontOnce sync.Once
+	frontErr  error
+)
+
+// credentialProcessFront builds ssokeep-credential-process beside the
+// ssokeep that ssokeepBinary built, where it looks for it.
+func credentialProcessFront(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(filepath.Dir(ssokeepBinary(t)), "ssokeep-credential-process")
+	frontOnce.Do(func() {
+		if out, err := exec.Command("go", "build", "-o", bin, "../ssokeep-credential-process").CombinedOutput(); err != nil {
+			frontErr = &buildError{out: string(out), err: err}
+		}
+	})
+	if frontErr != nil {
+		t.Fatalf("go build: %v", frontErr)
+	}
+	return bin
+}
+
 type buildError struct {
 	out string
 	err error
