@@ -41,14 +41,15 @@ BENCH_TOKEN=$(sed -n 's/^export AWS_CONTAINER_AUTHORIZATION_TOKEN=//p' "$work/se
 export BENCH_TOKEN
 
 rss() { awk -v k="$1" '$1==k":" {printf "%.1f MiB", $2/1024}' "/proc/$serve/status"; }
+rssparts() { echo "$(rss VmRSS) (anon $(rss RssAnon), file $(rss RssFile))"; }
 echo "== ssokeep serve for $MINUTES min (session $SESSION, token $TOKEN, role $ROLE), wrk -t2 -c64"
-echo "  start: VmRSS $(rss VmRSS)"
+echo "  start: VmRSS $(rssparts)"
 wrk -t2 -c64 -d"${MINUTES}m" --latency -s bench/serve/wrk.lua "$uri" >"$work/wrk.out" 2>&1 &
 wrkpid=$!
 pids+=($wrkpid)
 for m in $(seq "$MINUTES"); do
   sleep 60
-  echo "  minute $m: VmRSS $(rss VmRSS)"
+  echo "  minute $m: VmRSS $(rssparts)"
 done
 wait "$wrkpid" || true
 echo "  end: VmRSS $(rss VmRSS), peak VmHWM $(rss VmHWM)"
