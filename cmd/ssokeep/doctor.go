@@ -19,8 +19,8 @@ func newDoctorCmd(g *globals) *cobra.Command {
 		Short: "Find what would stop your jobs from getting fresh credentials, and fix what is safe",
 		Long: `Check the AWS config and the SSO caches for:
   - cache directories and files others can read (they hold tokens and keys);
-  - tokens that are expired and cannot be refreshed, expired client registrations, and cache
-    files that cannot be parsed;
+  - tokens that are expired and cannot be refreshed, expired client registrations, cache
+    files that cannot be parsed, and temporary files an interrupted write left behind;
   - legacy SSO profiles, whose tokens can never be refreshed (it prints the [sso-session]
     config that fixes them; ssokeep never edits your config);
   - anything that would shadow the credentials ssokeep serves to a job: AWS_ACCESS_KEY_ID and
@@ -28,7 +28,7 @@ func newDoctorCmd(g *globals) *cobra.Command {
     profile with static keys, Metaflow settings that pin static keys.
 
 With --fix it repairs permissions (directories 0700, files 0600) and removes only tokens that are
-expired and cannot be refreshed and expired client registrations. A file it cannot parse is
+expired and cannot be refreshed, expired client registrations and leftover temporary files. A file it cannot parse is
 removed only with --force as well. Nothing else is ever deleted.
 
 Exits 0 when no problem remains (warnings do not count), 1 otherwise.`,

@@ -73,6 +73,7 @@ func Run(in Input) []*Finding {
 	fs = append(fs, checkConfig(in)...)
 	fs = append(fs, checkPermissions(in)...)
 	fs = append(fs, checkTokenCache(in)...)
+	fs = append(fs, checkLeftovers(in)...)
 	fs = append(fs, checkEnvironment(in)...)
 	if in.Fix {
 		for _, f := range fs {
@@ -232,6 +233,40 @@ func checkTokenCache(in Input) []*Finding {
 				Where: path,
 				Why:   fmt.Sprintf("it expired %s; the next login registers a new client", e.Registration.ExpiresAt.UTC().Format(time.RFC3339)),
 				Fix:   "remove it (doctor --fix)", Fixable: true, repair: remove})
+		}
+	}
+	return out
+}
+
+// leftoverAge is how old a temporary file must be before doctor calls it a
+// leftover: a write in progress renames its file within milliseconds.
+const leftoverAge = time.Hour
+
+// checkLeftovers finds temporary files that a writer killed between writing
+// and renaming left behind (".<name>.json.*.tmp"): nobody reads them, but they
+// hold tokens or keys.
+func checkLeftovers(in Input) []*Finding {
+	var out []*Finding
+	for _, dir := range []string{in.Cache.Path, in.Roles.Path} {
+		if dir == "" {
+			continue
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			name := e.Name()
+			info, err := e.Info()
+			if e.IsDir() || !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".tmp") || !strings.Contains(name, ".json.") ||
+				err != nil || in.Now.Sub(info.ModTime()) < leftoverAge {
+				continue
+			}
+			path := filepath.Join(dir, name)
+			out = append(out, &Finding{Check: "leftover-temp-file", Severity: Info,
+				What: "a temporary file an interrupted write left behind", Where: path,
+				Why: "no tool reads it, but it may hold a token or keys", Fix: "remove it (doctor --fix)",
+				Fixable: true, repair: func() error { return removeFile(path) }})
 		}
 	}
 	return out

@@ -130,6 +130,22 @@ func TestFixRemovesOnlyDeadTokensAndRegistrations(t *testing.T) {
 	}
 }
 
+func TestFixRemovesOldLeftoverTempFilesOnly(t *testing.T) {
+	h := newHome(t, ssoConfig)
+	old := filepath.Join(h.cache.Path, ".abc.json.123.tmp")
+	fresh := filepath.Join(h.cache.Path, ".def.json.456.tmp")
+	h.write(old, `{"accessToken":"x"}`)
+	h.write(fresh, `{"accessToken":"y"}`)
+	os.Chtimes(old, t0.Add(-2*time.Hour), t0.Add(-2*time.Hour))
+	os.Chtimes(fresh, t0.Add(-time.Second), t0.Add(-time.Second)) // a write in progress
+	if f := find(h.run(true, false), "leftover-temp-file"); f == nil || !f.Fixed || f.Where != old {
+		t.Fatalf("finding %+v", f)
+	}
+	if exists(old) || !exists(fresh) {
+		t.Errorf("old kept %v, in-progress removed %v", exists(old), !exists(fresh))
+	}
+}
+
 func TestCorruptFileIsReportedAndKeptWithoutForce(t *testing.T) {
 	h := newHome(t, ssoConfig)
 	corrupt := filepath.Join(h.cache.Path, "corrupt.json")
