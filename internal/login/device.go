@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	oidctypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 
+	"github.com/ssokeep/ssokeep/internal/awserr"
 	"github.com/ssokeep/ssokeep/internal/ssocache"
 )
 
@@ -55,7 +56,7 @@ func (m *Manager) DeviceLogin(ctx context.Context, s Session, o Options, prompt 
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("starting a device login for %s: %w", s.Label(), explain(err))
+		return nil, fmt.Errorf("starting a device login for %s: %w", s.Label(), awserr.Explain(err))
 	}
 	expires := m.now().Add(time.Duration(da.ExpiresIn) * time.Second)
 	if prompt != nil {
@@ -89,12 +90,12 @@ func (m *Manager) DeviceLogin(ctx context.Context, s Session, o Options, prompt 
 			return nil, fmt.Errorf("the login code for %s expired before it was approved; run the login again", s.Label())
 		case errors.As(err, &denied):
 			return nil, fmt.Errorf("the login for %s was denied in the browser", s.Label())
-		case transient(err):
+		case awserr.Transient(err):
 			// The code may be approved already: keep polling it rather than
 			// ask the person again.
-			m.log().Info("polling for the login failed; trying again", "session", s.Label(), "err", explain(err))
+			m.log().Info("polling for the login failed; trying again", "session", s.Label(), "err", awserr.Explain(err))
 		default:
-			return nil, fmt.Errorf("waiting for the login of %s: %w", s.Label(), explain(err))
+			return nil, fmt.Errorf("waiting for the login of %s: %w", s.Label(), awserr.Explain(err))
 		}
 		if !m.now().Before(expires) {
 			return nil, fmt.Errorf("the login code for %s expired before it was approved; run the login again", s.Label())

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"time"
-
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/smithy-go"
 )
 
 // LoginNeededError says a human must log in again: there is no token, it
@@ -68,46 +65,3 @@ func shortTime(t time.Time) string {
 }
 
 var errNotExist = fs.ErrNotExist
-
-// explain shortens an SDK error to what a person needs: the service's code and
-// message, or the transport failure, without the SDK's operation stack.
-func explain(err error) error {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		msg := api.ErrorMessage()
-		if msg == "" {
-			return errors.New(api.ErrorCode())
-		}
-		return fmt.Errorf("%s: %s", api.ErrorCode(), msg)
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return fmt.Errorf("HTTP %d", re.HTTPStatusCode())
-	}
-	var oe *smithy.OperationError
-	if errors.As(err, &oe) {
-		return oe.Unwrap()
-	}
-	return err
-}
-
-// transient reports whether a call may succeed if simply tried again: the
-// service failed (5xx), throttled, or the network did.
-func transient(err error) bool {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		if re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == 429 {
-			return true
-		}
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "InternalServerException", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailableException":
-			return true
-		}
-		return false
-	}
-	var oe *smithy.OperationError
-	return errors.As(err, &oe) // no API error inside: a transport failure
-}

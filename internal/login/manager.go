@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	oidctypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 
+	"github.com/ssokeep/ssokeep/internal/awserr"
 	"github.com/ssokeep/ssokeep/internal/logins"
 	"github.com/ssokeep/ssokeep/internal/ssocache"
 )
@@ -112,7 +113,7 @@ func (m *Manager) registration(ctx context.Context, c *Clients, s Session, forAu
 	}
 	out, err := c.OIDC.RegisterClient(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("registering a client with IAM Identity Center (%s): %w", s.Region, explain(err))
+		return nil, fmt.Errorf("registering a client with IAM Identity Center (%s): %w", s.Region, awserr.Explain(err))
 	}
 	r := &ssocache.Registration{ClientID: aws.ToString(out.ClientId), ClientSecret: aws.ToString(out.ClientSecret),
 		ExpiresAt: time.Unix(out.ClientSecretExpiresAt, 0).UTC(), Scopes: in.Scopes, GrantTypes: in.GrantTypes}
@@ -221,7 +222,7 @@ func (m *Manager) refresh(ctx context.Context, s Session, cur *ssocache.Token) (
 		if errors.As(err, &ig) || errors.As(err, &ic) || errors.As(err, &ue) {
 			return nil, m.sessionEnded(ctx, s, now)
 		}
-		return nil, fmt.Errorf("refreshing the token for %s: %w", s.Label(), explain(err))
+		return nil, fmt.Errorf("refreshing the token for %s: %w", s.Label(), awserr.Explain(err))
 	}
 	next := *cur
 	next.AccessToken = aws.ToString(out.AccessToken)
@@ -324,7 +325,7 @@ func (m *Manager) portalLogout(ctx context.Context, s Session, accessToken strin
 	_, err = c.Portal.Logout(ctx, &sso.LogoutInput{AccessToken: aws.String(accessToken)})
 	var ue *ssotypes.UnauthorizedException
 	if err != nil && !errors.As(err, &ue) { // an already-dead token: the session is over anyway
-		return fmt.Errorf("logging out of IAM Identity Center session %s: %w", s.Label(), explain(err))
+		return fmt.Errorf("logging out of IAM Identity Center session %s: %w", s.Label(), awserr.Explain(err))
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 
+	"github.com/ssokeep/ssokeep/internal/awserr"
 	"github.com/ssokeep/ssokeep/internal/ssocache"
 )
 
@@ -120,7 +121,7 @@ func (m *Manager) PKCELogin(ctx context.Context, s Session, o Options, open func
 		ClientSecret: aws.String(reg.ClientSecret), GrantType: aws.String("authorization_code"),
 		Code: aws.String(res.code), RedirectUri: aws.String(redirect), CodeVerifier: aws.String(verifier)})
 	if err != nil {
-		return nil, fmt.Errorf("exchanging the authorization code for %s: %w", s.Label(), explain(err))
+		return nil, fmt.Errorf("exchanging the authorization code for %s: %w", s.Label(), awserr.Explain(err))
 	}
 	return m.saveToken(ctx, s, reg, out, o.Fresh)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/sso/types"
 
+	"github.com/ssokeep/ssokeep/internal/awserr"
 	"github.com/ssokeep/ssokeep/internal/login"
 )
 
@@ -70,11 +71,11 @@ func (p *SSORole) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		if errors.As(err, &ue) {
 			return aws.Credentials{}, &login.LoginNeededError{Session: p.Session, Reason: login.SessionEnded}
 		}
-		if apiCode(err) == "ForbiddenException" {
+		if awserr.Code(err) == "ForbiddenException" {
 			return aws.Credentials{}, fmt.Errorf("IAM Identity Center refuses role %s in account %s for profile %s (%s); check sso_account_id and sso_role_name (aws sso list-account-roles)",
-				p.RoleName, p.AccountID, p.Session.Profile, explain(err))
+				p.RoleName, p.AccountID, p.Session.Profile, awserr.Explain(err))
 		}
-		return aws.Credentials{}, fmt.Errorf("getting role credentials for %s in account %s: %w", p.RoleName, p.AccountID, explain(err))
+		return aws.Credentials{}, fmt.Errorf("getting role credentials for %s in account %s: %w", p.RoleName, p.AccountID, awserr.Explain(err))
 	}
 	rc := out.RoleCredentials
 	if rc == nil || aws.ToString(rc.AccessKeyId) == "" || aws.ToString(rc.SecretAccessKey) == "" || rc.Expiration == 0 {

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/ssokeep/ssokeep/internal/awserr"
 )
 
 // STSAPI is the part of the STS client the MFA session and assume-role sources use.
@@ -94,7 +96,7 @@ func (p *MFASession) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	out, err := c.GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(int32(d / time.Second)),
 		SerialNumber: aws.String(p.Serial), TokenCode: aws.String(code)})
 	if err != nil {
-		return aws.Credentials{}, fmt.Errorf("profile %s: GetSessionToken with MFA device %s: %w%s", p.Profile, p.Serial, explain(err), mfaHint(err))
+		return aws.Credentials{}, fmt.Errorf("profile %s: GetSessionToken with MFA device %s: %w%s", p.Profile, p.Serial, awserr.Explain(err), mfaHint(err))
 	}
 	sc := out.Credentials
 	if sc == nil || aws.ToString(sc.AccessKeyId) == "" || sc.Expiration == nil {
@@ -117,7 +119,7 @@ func stsClient(ctx context.Context, f STSFactory, region string, source aws.Cred
 
 // mfaHint adds what to do when STS refused an MFA code.
 func mfaHint(err error) string {
-	if apiCode(err) == "AccessDenied" && strings.Contains(strings.ToLower(explain(err).Error()), "multifactor") {
+	if awserr.Code(err) == "AccessDenied" && strings.Contains(strings.ToLower(awserr.Explain(err).Error()), "multifactor") {
 		return "; use a fresh code from the device (and check this machine's clock)"
 	}
 	return ""
@@ -196,19 +198,19 @@ func (p *AssumeRole) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		creds, err = assume(RoleChainingMax)
 	}
 	if err != nil {
-		return aws.Credentials{}, fmt.Errorf("profile %s: assuming %s: %w%s", p.Profile, p.RoleARN, explain(err), assumeHint(err))
+		return aws.Credentials{}, fmt.Errorf("profile %s: assuming %s: %w%s", p.Profile, p.RoleARN, awserr.Explain(err), assumeHint(err))
 	}
 	creds.Source = "AssumeRole"
 	return creds, nil
 }
 
 func isChainingLimit(err error) bool {
-	return apiCode(err) == "ValidationError" && strings.Contains(explain(err).Error(), "role chaining")
+	return awserr.Code(err) == "ValidationError" && strings.Contains(awserr.Explain(err).Error(), "role chaining")
 }
 
 // assumeHint adds what to do for the refusals a configuration causes.
 func assumeHint(err error) string {
-	msg := explain(err).Error()
+	msg := awserr.Explain(err).Error()
 	switch {
 	case strings.Contains(msg, "MaxSessionDuration"):
 		return "; lower duration_seconds to at most the role's maximum session duration"
@@ -216,7 +218,7 @@ func assumeHint(err error) string {
 		return "; role chaining allows at most 3600 s: lower duration_seconds"
 	case strings.Contains(strings.ToLower(msg), "multifactor"):
 		return "; use a fresh code from the device (and check this machine's clock)"
-	case apiCode(err) == "AccessDenied":
+	case awserr.Code(err) == "AccessDenied":
 		return "; check role_arn, external_id and mfa_serial, and that the source may assume the role"
 	}
 	return ""
