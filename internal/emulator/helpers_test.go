@@ -18,30 +18,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
+
+	"github.com/ssokeep/ssokeep/internal/clock"
 )
 
-// fakeClock is the injected clock of Go-only tests: time moves only when a
+// newClock is the injected clock of Go-only tests: time moves only when a
 // test says so.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock.Fake { return clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) }
 
 // syncBuffer collects log output from concurrent handlers.
 type syncBuffer struct {
@@ -67,7 +50,7 @@ func (s *syncBuffer) String() string {
 type harness struct {
 	t      testing.TB
 	s      *Server
-	clock  *fakeClock
+	clock  *clock.Fake
 	oidc   *ssooidc.Client
 	portal *sso.Client
 	logs   *syncBuffer
@@ -82,7 +65,7 @@ func newHarness(t testing.TB, o Options) *harness {
 	return newHarnessWithClock(t, o, newClock())
 }
 
-func newHarnessWithClock(t testing.TB, o Options, clock *fakeClock) *harness {
+func newHarnessWithClock(t testing.TB, o Options, clock *clock.Fake) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: clock, logs: &syncBuffer{}}
 	if o.Now == nil {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ssokeep/ssokeep/internal/clock"
 )
 
 // The Python interop tests: real boto3/botocore against the emulator.
@@ -53,16 +55,16 @@ type pyHarness struct {
 
 func newPyHarness(t *testing.T, o Options) *pyHarness {
 	t.Helper()
-	clock := &fakeClock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := clock.NewFake(time.Now().UTC().Truncate(time.Second))
 	o.MaxClockSkew = 1000 * time.Hour // the script moves the emulator's clock, not its own
-	h := newHarnessWithClock(t, o, clock)
+	h := newHarnessWithClock(t, o, clk)
 	adv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secs, err := strconv.Atoi(r.URL.Query().Get("seconds"))
 		if err != nil || secs < 0 {
 			http.Error(w, "seconds must be a non-negative integer", 400)
 			return
 		}
-		clock.Advance(time.Duration(secs) * time.Second)
+		clk.Advance(time.Duration(secs) * time.Second)
 	}))
 	t.Cleanup(adv.Close)
 	return &pyHarness{harness: h, advanceURL: adv.URL, home: t.TempDir()}

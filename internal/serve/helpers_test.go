@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/ssokeep/ssokeep/internal/clock"
 )
 
 // fakeSource is a keeper stand-in: whatever the test put there, from memory.
@@ -41,24 +43,6 @@ func (f *fakeSource) set(c aws.Credentials, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.creds, f.ok = c, ok
-}
-
-// fakeClock is the server's Now; tests move it instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
 }
 
 func randHex(t testing.TB, n int) string {
@@ -92,7 +76,7 @@ func newCreds(t testing.TB, expires time.Time, account string) aws.Credentials {
 type testServer struct {
 	*Server
 	src   *fakeSource
-	clock *fakeClock
+	clock *clock.Fake
 	logs  *syncBuffer
 }
 
@@ -117,7 +101,7 @@ var epoch = time.Date(2026, 3, 14, 9, 26, 53, 589_000_000, time.UTC)
 
 func newTestServer(t testing.TB, extra map[string]Source) *testServer {
 	t.Helper()
-	clock := &fakeClock{t: epoch}
+	clk := clock.NewFake(epoch)
 	src := &fakeSource{status: Status{Profile: "dev"}}
 	src.set(newCreds(t, epoch.Add(time.Hour), "123456789012"), true)
 	routes := map[string]Source{"/creds/dev": src}
@@ -127,7 +111,7 @@ func newTestServer(t testing.TB, extra map[string]Source) *testServer {
 	logs := &syncBuffer{}
 	s, err := New(Options{
 		Routes: routes,
-		Now:    clock.Now,
+		Now:    clk.Now,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
@@ -143,7 +127,7 @@ func newTestServer(t testing.TB, extra map[string]Source) *testServer {
 			t.Errorf("Shutdown: %v", err)
 		}
 	})
-	return &testServer{Server: s, src: src, clock: clock, logs: logs}
+	return &testServer{Server: s, src: src, clock: clk, logs: logs}
 }
 
 type reply struct {
