@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,29 +19,12 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ssokeep/ssokeep/internal/clock"
+	"github.com/ssokeep/ssokeep/internal/syncbuf"
 )
 
 // newClock is the injected clock of Go-only tests: time moves only when a
 // test says so.
 func newClock() *clock.Fake { return clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) }
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // harness is an emulator on the fake clock, with SDK clients aimed at it,
 // every event and log line recorded, and every secret it saw remembered so
@@ -53,7 +35,7 @@ type harness struct {
 	clock  *clock.Fake
 	oidc   *ssooidc.Client
 	portal *sso.Client
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 
 	mu      sync.Mutex
 	events  []Event
@@ -67,7 +49,7 @@ func newHarness(t testing.TB, o Options) *harness {
 
 func newHarnessWithClock(t testing.TB, o Options, clock *clock.Fake) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: clock, logs: &syncBuffer{}}
+	h := &harness{t: t, clock: clock, logs: &syncbuf.Buffer{}}
 	if o.Now == nil {
 		o.Now = h.clock.Now
 	}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/kballard/go-shellquote"
+
+	"github.com/ssokeep/ssokeep/internal/syncbuf"
 )
 
 // The test binary doubles as the hook program: NOTIFY_TEST_HELPER picks
@@ -67,20 +69,9 @@ func helperCmdline(t *testing.T, mode string, args ...string) string {
 	return shellquote.Join(append([]string{exe}, args...)...)
 }
 
-func captureLog() (*slog.Logger, *bytes.Buffer) {
-	var buf bytes.Buffer
-	return slog.New(slog.NewTextHandler(&syncWriter{w: &buf}, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+func captureLog() (*slog.Logger, *syncbuf.Buffer) {
+	buf := &syncbuf.Buffer{}
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
 func TestCommandGetsExactlyTheEventEnv(t *testing.T) {

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/ssokeep/ssokeep/internal/clock"
+	"github.com/ssokeep/ssokeep/internal/syncbuf"
 )
 
 // fakeSource is a keeper stand-in: whatever the test put there, from memory.
@@ -77,24 +77,7 @@ type testServer struct {
 	*Server
 	src   *fakeSource
 	clock *clock.Fake
-	logs  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs  *syncbuf.Buffer
 }
 
 var epoch = time.Date(2026, 3, 14, 9, 26, 53, 589_000_000, time.UTC)
@@ -108,7 +91,7 @@ func newTestServer(t testing.TB, extra map[string]Source) *testServer {
 	for p, s := range extra {
 		routes[p] = s
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	s, err := New(Options{
 		Routes: routes,
 		Now:    clk.Now,

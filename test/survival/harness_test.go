@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/ssokeep/ssokeep/internal/emulator"
+	"github.com/ssokeep/ssokeep/internal/syncbuf"
 )
 
 // The compressed clocks of every scenario (DESIGN.md: role credentials,
@@ -80,24 +81,6 @@ func baseEnv(home string) []string {
 	return append(env, "HOME="+home, "AWS_EC2_METADATA_DISABLED=true")
 }
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // emu is one `ssokeep emulator` process with its own HOME, and everything
 // the test saw around it.
 type emu struct {
@@ -105,7 +88,7 @@ type emu struct {
 	home   string
 	url    string
 	env    []string // baseEnv plus the emulator's exports (endpoints, region, AWS_CONFIG_FILE)
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 
 	mu      sync.Mutex
 	outputs map[string]string // every output of ssokeep, by name, for the leak check
@@ -121,7 +104,7 @@ func startEmulator(t *testing.T, faults ...string) *emu {
 	for _, f := range faults {
 		args = append(args, "--fault", f)
 	}
-	e := &emu{t: t, home: home, stderr: &syncBuffer{}, outputs: map[string]string{}, secrets: map[string]string{}}
+	e := &emu{t: t, home: home, stderr: &syncbuf.Buffer{}, outputs: map[string]string{}, secrets: map[string]string{}}
 	cmd := exec.Command(bin.ssokeep, args...)
 	cmd.Env = baseEnv(home)
 	cmd.Stderr = e.stderr
@@ -212,7 +195,7 @@ func (e *emu) login(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := e.ssokeep(ctx, "login", "-p", profile, "--device-code", "--no-browser")
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -508,7 +491,7 @@ func (e *emu) run(t *testing.T, timeout time.Duration, env []string, argv ...str
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := e.execCmd(ctx, t, env, argv...)
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	r := jobResult{started: time.Now()}
 	err := cmd.Run()

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ssokeep/ssokeep/internal/syncbuf"
 )
 
 // The job's life under exec: its exit code comes back, a SIGTERM to ssokeep
@@ -46,7 +48,7 @@ func TestJobLifecycle(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		cmd := e.execCmd(ctx, t, []string{"SURVIVAL_MARK=" + mark}, "sh", "-c", script)
-		stderr := &syncBuffer{}
+		stderr := &syncbuf.Buffer{}
 		cmd.Stderr = stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {
