@@ -177,6 +177,14 @@ func (m *Manager) Token(ctx context.Context, s Session, min time.Duration) (*sso
 // valid, and the error of a refresh that was needed and failed, whatever the
 // reason, so the caller can retry with backoff.
 func (m *Manager) Keep(ctx context.Context, s Session, min time.Duration) (*ssocache.Token, error) {
+	// Nothing to do most of the time: a keeper asks every step, and taking the
+	// cross-process lock for a read would make every ssokeep wait on every other.
+	if cur, err := m.Cache.LoadToken(s.CacheKey()); err == nil {
+		now := m.now()
+		if left := cur.Remaining(now); left >= min || left > 0 && !cur.Refreshable(now) {
+			return cur, nil
+		}
+	}
 	var refreshErr error
 	tok, err := m.Cache.UpdateToken(ctx, s.CacheKey(), func(cur *ssocache.Token) (*ssocache.Token, error) {
 		now := m.now()
