@@ -36,7 +36,7 @@ CGO_ENABLED=0 go build -o "$work/ssokeep-credential-process" ./cmd/ssokeep-crede
 CGO_ENABLED=0 go build -o "$work/floor" ./bench/credproc/floor
 
 # The in-process benchmark runs first, with the caller's HOME (the Go module and build caches live there).
-inproc=$(go test -run '^$' -bench 'CredentialProcessWarm$' -benchtime 2000x ./cmd/ssokeep | awk '/^Benchmark/{printf "  %.3f ms/op, %s B/op, %s allocs/op\n", $3/1e6, $5, $7}')
+inproc=$(go test -run '^$' -bench 'CredentialProcessWarm$' -benchtime 2000x ./internal/cli | awk '/^Benchmark/{printf "  %.3f ms/op, %s B/op, %s allocs/op\n", $3/1e6, $5, $7}')
 
 # A home with an SSO profile, a valid CLI token and a role-credential set valid for 10 h, in the AWS CLI's
 # own file names and formats (the keys are computed here as the CLI computes them).

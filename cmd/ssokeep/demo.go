@@ -12,11 +12,12 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/ssokeep/ssokeep/internal/cli"
 	"github.com/ssokeep/ssokeep/internal/demo"
 	"github.com/ssokeep/ssokeep/internal/notify"
 )
 
-func init() { register(newDemoCmd) }
+func init() { cli.Register(newDemoCmd) }
 
 type demoFlags struct {
 	speed         float64
@@ -29,7 +30,7 @@ type demoFlags struct {
 	notifyWebhook string
 }
 
-func newDemoCmd(g *globals) *cobra.Command {
+func newDemoCmd(g *cli.Globals) *cobra.Command {
 	var f demoFlags
 	cmd := &cobra.Command{
 		Use:   "demo [flags] [--job -- COMMAND [ARGS...]]",
@@ -87,28 +88,28 @@ channels too, so you can see what the real thing will send to your desktop or ph
 // demoJobRate is the sample job's calls per second at --speed 1.
 const demoJobRate = 24
 
-func runDemo(cmd *cobra.Command, g *globals, f *demoFlags, args []string) error {
+func runDemo(cmd *cobra.Command, g *cli.Globals, f *demoFlags, args []string) error {
 	switch {
 	case f.job && len(args) == 0:
-		return withCode(exitUsage, errors.New("--job needs the command to rehearse after --, e.g. ssokeep demo --job -- python3 flow.py run"))
+		return cli.WithCode(cli.ExitUsage, errors.New("--job needs the command to rehearse after --, e.g. ssokeep demo --job -- python3 flow.py run"))
 	case !f.job && len(args) > 0:
-		return withCode(exitUsage, fmt.Errorf("unexpected argument %q: to rehearse your own command, use ssokeep demo --job -- COMMAND", args[0]))
+		return cli.WithCode(cli.ExitUsage, fmt.Errorf("unexpected argument %q: to rehearse your own command, use ssokeep demo --job -- COMMAND", args[0]))
 	}
 	sched, err := demo.NewSchedule(f.speed, f.duration)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return cli.WithCode(cli.ExitUsage, err)
 	}
 	n, err := f.notifier(g)
 	if err != nil {
 		return err
 	}
-	view := g.stdout
+	view := g.Stdout()
 	if f.json {
-		view = g.stderr
+		view = g.Stderr()
 	}
 	o := demo.Options{Schedule: sched, Job: args, Sample: !f.job, Base: os.Environ(), Out: view,
-		Live: !f.plain && isTerminal(view) && os.Getenv("TERM") != "dumb", Color: g.color(view), Notifier: n,
-		Signals: forwardedSignals, Size: termSize(view)}
+		Live: !f.plain && cli.IsTerminal(view) && os.Getenv("TERM") != "dumb", Color: g.Color(view), Notifier: n,
+		Signals: cli.ForwardedSignals, Size: termSize(view)}
 	if o.Sample {
 		exe, err := os.Executable()
 		if err != nil {
@@ -121,35 +122,35 @@ func runDemo(cmd *cobra.Command, g *globals, f *demoFlags, args []string) error 
 	sum, err := demo.Run(cmd.Context(), o)
 	if err != nil {
 		if sum.Interrupted {
-			return withCode(130, err)
+			return cli.WithCode(130, err)
 		}
 		return err
 	}
 	if f.json {
-		enc := json.NewEncoder(g.stdout)
+		enc := json.NewEncoder(g.Stdout())
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(sum); err != nil {
 			return err
 		}
 	} else {
-		sum.WriteText(g.stdout)
+		sum.WriteText(g.Stdout())
 	}
 	switch {
 	case sum.OK():
 		return nil
 	case sum.Interrupted:
-		return silentExit(130)
+		return cli.SilentExit(130)
 	}
-	return silentExit(exitError)
+	return cli.SilentExit(cli.ExitError)
 }
 
 // notifier is the channels the user asked the demo to try; nil for none.
-func (f *demoFlags) notifier(g *globals) (notify.Notifier, error) {
+func (f *demoFlags) notifier(g *cli.Globals) (notify.Notifier, error) {
 	var ns []notify.Notifier
 	if f.desktop {
 		ns = append(ns, notify.Desktop())
 	}
-	hooks, err := notifyHooks(f.notifyCommand, f.notifyWebhook)
+	hooks, err := cli.NotifyHooks(f.notifyCommand, f.notifyWebhook)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +158,7 @@ func (f *demoFlags) notifier(g *globals) (notify.Notifier, error) {
 	if len(ns) == 0 {
 		return nil, nil
 	}
-	return notify.Fanout(g.logger, notify.DefaultFanoutTimeout, ns...), nil
+	return notify.Fanout(g.Logger(), notify.DefaultFanoutTimeout, ns...), nil
 }
 
 // termSize reads the terminal's size at each frame, so a resized window is

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra/doc"
+
+	"github.com/ssokeep/ssokeep/internal/cli"
 )
 
 // The generator lives in the test binary, so the product binary never links
@@ -21,7 +23,7 @@ func writeReference(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	root := newRootCmd(&globals{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
+	root := cli.Root(os.Stdout, os.Stderr)
 	root.DisableAutoGenTag = true
 	return doc.GenMarkdownTree(root, dir)
 }

@@ -5,15 +5,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ssokeep/ssokeep/internal/cli"
 	"github.com/ssokeep/ssokeep/internal/demo"
 )
 
-func init() { register(newDemoJobCmd) }
+func init() { cli.Register(newDemoJobCmd) }
 
 // newDemoJobCmd is the sample job `ssokeep demo` runs: hidden, because it is
 // only a part of the demo (it refuses to run against anything but a loopback
 // S3 endpoint). It is this binary again so the demo needs no Python.
-func newDemoJobCmd(g *globals) *cobra.Command {
+func newDemoJobCmd(g *cli.Globals) *cobra.Command {
 	o := demo.JobOptions{}
 	cmd := &cobra.Command{
 		Use:    "demo-job",
@@ -21,15 +22,15 @@ func newDemoJobCmd(g *globals) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Out, o.Log = g.stdout, g.stderr
+			o.Out, o.Log = g.Stdout(), g.Stderr()
 			r, err := demo.RunJob(cmd.Context(), o)
 			switch {
 			case err != nil:
 				return err
 			case cmd.Context().Err() != nil:
-				return silentExit(130)
+				return cli.SilentExit(130)
 			case r.Failed > 0:
-				return silentExit(exitError)
+				return cli.SilentExit(cli.ExitError)
 			}
 			return nil
 		},

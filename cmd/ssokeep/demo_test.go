@@ -11,6 +11,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ssokeep/ssokeep/internal/cli"
+	"github.com/ssokeep/ssokeep/internal/testbin"
 )
 
 // demoEnv is an environment whose home holds a broken AWS config and whose
@@ -29,6 +32,27 @@ func demoEnv(t *testing.T) (env []string, home string) {
 	}
 	return append(env, "HOME="+home, "AWS_CONFIG_FILE="+cfg, "AWS_PROFILE=prod",
 		"AWS_ACCESS_KEY_ID=AKIAUSERSOWNKEY00000", "AWS_SECRET_ACCESS_KEY=usersownsecretusersownsecret0000"), home
+}
+
+// isolate gives the test a throwaway home and no AWS variables.
+func isolate(t *testing.T) {
+	t.Helper()
+	home := t.TempDir()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home)
+}
+
+// runCLI runs ssokeep in-process.
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = cli.Run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
 }
 
 // filesUnder lists the files below dir.
@@ -77,7 +101,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Skip("runs a 50-second demo")
 	}
 	t.Parallel()
-	bin := ssokeepBinary(t)
+	bin := testbin.Ssokeep(t)
 	env, home := demoEnv(t)
 	cmd := exec.Command(bin, "demo", "--json", "--speed", "3")
 	cmd.Env = env
@@ -135,7 +159,7 @@ func TestDemoEndToEnd(t *testing.T) {
 }
 
 func TestDemoUsageErrors(t *testing.T) {
-	newCLI(t, "")
+	isolate(t)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -147,22 +171,21 @@ func TestDemoUsageErrors(t *testing.T) {
 		{[]string{"demo", "python3", "flow.py"}, `unexpected argument "python3"`},
 		{[]string{"demo", "--notify-webhook", "not a url"}, "--notify-webhook"},
 	} {
-		var out, errb bytes.Buffer
-		code := run(tc.args, strings.NewReader(""), &out, &errb)
-		if code != exitUsage || !strings.Contains(errb.String(), tc.want) {
-			t.Errorf("%q: exit %d, stderr %q; want %d naming %q", tc.args, code, errb.String(), exitUsage, tc.want)
+		code, _, errOut := runCLI(tc.args...)
+		if code != cli.ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d naming %q", tc.args, code, errOut, cli.ExitUsage, tc.want)
 		}
 	}
 }
 
 func TestDemoJobIsHiddenAndRefusesRealS3(t *testing.T) {
-	newCLI(t, "")
-	_, out, _ := (&cli{t: t}).run("--help")
+	isolate(t)
+	_, out, _ := runCLI("--help")
 	if strings.Contains(out, "demo-job") || !strings.Contains(out, "demo ") {
 		t.Errorf("help should list demo and hide demo-job:\n%s", out)
 	}
 	t.Setenv("AWS_ENDPOINT_URL_S3", "https://s3.us-east-1.amazonaws.com")
-	code, _, errOut := (&cli{t: t}).run("demo-job", "--duration", "1s")
+	code, _, errOut := runCLI("demo-job", "--duration", "1s")
 	if code == 0 || !strings.Contains(errOut, "not a loopback address") {
 		t.Errorf("demo-job against real S3: exit %d, %q", code, errOut)
 	}

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/ssokeep/ssokeep/internal/testbin"
 )
 
 // TestDemoLiveViewInTmux runs scripts/demo-tmux-check: the demo in a real
@@ -20,7 +22,7 @@ func TestDemoLiveViewInTmux(t *testing.T) {
 		t.Skip("bash is not installed: scripts/demo-tmux-check is a bash script")
 	}
 	t.Parallel()
-	bin := ssokeepBinary(t)
+	bin := testbin.Ssokeep(t)
 	cmd := exec.Command(filepath.Join("..", "..", "scripts", "demo-tmux-check"))
 	cmd.Env = append(os.Environ(), "SSOKEEP_BIN="+bin)
 	out, err := cmd.CombinedOutput()

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ssokeep/ssokeep/internal/testbin"
 )
 
 // TestDemoStopsOnCtrlC interrupts the demo while its job runs: the job must
@@ -24,7 +26,7 @@ func TestDemoStopsOnCtrlC(t *testing.T) {
 		t.Skip("runs a demo")
 	}
 	t.Parallel()
-	bin := ssokeepBinary(t)
+	bin := testbin.Ssokeep(t)
 	env, _ := demoEnv(t)
 	cmd := exec.Command(bin, "demo", "--speed", "4")
 	cmd.Env = env

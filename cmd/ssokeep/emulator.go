@@ -13,10 +13,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ssokeep/ssokeep/internal/cli"
 	"github.com/ssokeep/ssokeep/internal/emulator"
 )
 
-func init() { register(newEmulatorCmd) }
+func init() { cli.Register(newEmulatorCmd) }
 
 const emulatorLong = `Run a local, stateful stand-in for AWS IAM Identity Center (SSO OIDC and the
 SSO portal), STS and S3 on one loopback port, for tests and rehearsals without
@@ -105,7 +106,7 @@ type emulatorFlags struct {
 	keepRefreshTokens    bool
 }
 
-func newEmulatorCmd(g *globals) *cobra.Command {
+func newEmulatorCmd(g *cli.Globals) *cobra.Command {
 	var f emulatorFlags
 	cmd := &cobra.Command{
 		Use:     "emulator",
@@ -136,16 +137,16 @@ func newEmulatorCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func runEmulator(cmd *cobra.Command, g *globals, f *emulatorFlags) error {
+func runEmulator(cmd *cobra.Command, g *cli.Globals, f *emulatorFlags) error {
 	policy, err := emulator.ParseApprovePolicy(f.approve)
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("--approve: %w", err))
+		return cli.WithCode(cli.ExitUsage, fmt.Errorf("--approve: %w", err))
 	}
 	faults := emulator.Faults{}
 	for _, spec := range f.faults {
 		op, fault, err := emulator.ParseFault(spec)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("--fault: %w", err))
+			return cli.WithCode(cli.ExitUsage, fmt.Errorf("--fault: %w", err))
 		}
 		faults[op] = fault
 	}
@@ -155,11 +156,11 @@ func runEmulator(cmd *cobra.Command, g *globals, f *emulatorFlags) error {
 	}{{"--session-duration", f.sessionDuration}, {"--token-lifetime", f.tokenLifetime}, {"--role-duration", f.roleDuration},
 		{"--registration-lifetime", f.registrationLifetime}, {"--device-code-lifetime", f.deviceCodeLifetime}} {
 		if d.v <= 0 {
-			return withCode(exitUsage, fmt.Errorf("%s %v: must be a positive duration such as 90m", d.name, d.v))
+			return cli.WithCode(cli.ExitUsage, fmt.Errorf("%s %v: must be a positive duration such as 90m", d.name, d.v))
 		}
 	}
 	if f.stsMaxLifetime < 0 {
-		return withCode(exitUsage, fmt.Errorf("--sts-max-lifetime %v: must not be negative", f.stsMaxLifetime))
+		return cli.WithCode(cli.ExitUsage, fmt.Errorf("--sts-max-lifetime %v: must not be negative", f.stsMaxLifetime))
 	}
 	o := emulator.Options{
 		Addr: f.addr, Region: f.region, Approve: policy, Faults: faults,
@@ -171,7 +172,7 @@ func runEmulator(cmd *cobra.Command, g *globals, f *emulatorFlags) error {
 	if f.accounts != "" {
 		af, err := emulator.LoadAccountsFile(f.accounts)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("--accounts: %w", err))
+			return cli.WithCode(cli.ExitUsage, fmt.Errorf("--accounts: %w", err))
 		}
 		o.Accounts, o.Users = af.Accounts, af.Users
 	}
@@ -186,17 +187,17 @@ func runEmulator(cmd *cobra.Command, g *globals, f *emulatorFlags) error {
 		}
 		abs, err := filepath.Abs(p.in)
 		if err != nil {
-			return withCode(exitUsage, fmt.Errorf("%s %s: %v", p.flag, p.in, err))
+			return cli.WithCode(cli.ExitUsage, fmt.Errorf("%s %s: %v", p.flag, p.in, err))
 		}
 		if _, err := os.Stat(abs); err == nil && !f.force {
-			return withCode(exitUsage, fmt.Errorf("%s %s already exists; pass --force to overwrite it", p.flag, abs))
+			return cli.WithCode(cli.ExitUsage, fmt.Errorf("%s %s already exists; pass --force to overwrite it", p.flag, abs))
 		}
 		*p.out = abs
 	}
 
 	s, err := emulator.New(o)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return cli.WithCode(cli.ExitUsage, err)
 	}
 	if err := s.Start(); err != nil {
 		return err
@@ -210,7 +211,7 @@ func runEmulator(cmd *cobra.Command, g *globals, f *emulatorFlags) error {
 	var exports strings.Builder
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
-		fmt.Fprintf(&exports, "export %s=%s\n", k, shellQuote(v))
+		fmt.Fprintf(&exports, "export %s=%s\n", k, cli.ShellQuote(v))
 	}
 	// The config first: once the env file exists, a waiting script may
 	// source it and use the config at once.
@@ -224,13 +225,13 @@ func runEmulator(cmd *cobra.Command, g *globals, f *emulatorFlags) error {
 			return fmt.Errorf("--env-file: %w", err)
 		}
 	}
-	if _, err := io.WriteString(g.stdout, exports.String()); err != nil {
+	if _, err := io.WriteString(g.Stdout(), exports.String()); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stderr, "ssokeep emulator: listening on %s (approve: %s); Ctrl-C stops it\n", s.URL(), policy)
+	fmt.Fprintf(g.Stderr(), "ssokeep emulator: listening on %s (approve: %s); Ctrl-C stops it\n", s.URL(), policy)
 
 	<-cmd.Context().Done()
-	fmt.Fprintln(g.stderr, "ssokeep emulator: stopping")
+	fmt.Fprintln(g.Stderr(), "ssokeep emulator: stopping")
 	if err := s.Close(); err != nil {
 		return fmt.Errorf("closing the emulator: %w", err)
 	}
@@ -240,12 +241,8 @@ func runEmulator(cmd *cobra.Command, g *globals, f *emulatorFlags) error {
 // eventLogger shows the emulator's events (info) even at the default
 // --log-level warn: they are this command's output. --log-level debug adds
 // one line per request.
-func eventLogger(g *globals) *slog.Logger {
-	lvl, err := parseLogLevel(g.logLevel)
-	if err != nil || lvl > slog.LevelInfo {
-		lvl = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}))
+func eventLogger(g *cli.Globals) *slog.Logger {
+	return slog.New(slog.NewTextHandler(g.Stderr(), &slog.HandlerOptions{Level: min(g.LogLevel(), slog.LevelInfo)}))
 }
 
 // writeNew writes a file atomically (temp file + rename). Without force it
@@ -272,14 +269,4 @@ func writeNew(path, content string, force bool) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// shellQuote quotes a value for a POSIX shell when it needs it.
-func shellQuote(v string) string {
-	if v != "" && strings.IndexFunc(v, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/:._-+=,@%", r))
-	}) < 0 {
-		return v
-	}
-	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,70 +22,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/ssokeep/ssokeep/internal/cli"
+	"github.com/ssokeep/ssokeep/internal/testbin"
 )
-
-var (
-	emulatorBinOnce sync.Once
-	emulatorBin     string
-	emulatorBinErr  error
-)
-
-// ssokeepBinary builds the command once per test run. (A sync.Once rather
-// than TestMain: other commands' tests share this package.)
-func ssokeepBinary(t *testing.T) string {
-	t.Helper()
-	emulatorBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ssokeep-emulator-test")
-		if err != nil {
-			emulatorBinErr = err
-			return
-		}
-		emulatorBin = filepath.Join(dir, "ssokeep")
-		out, err := exec.Command("go", "build", "-o", emulatorBin, ".").CombinedOutput()
-		if err != nil {
-			emulatorBinErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if emulatorBinErr != nil {
-		t.Fatalf("go build: %v", emulatorBinErr)
-	}
-	return emulatorBin
-}
-
-var (
-	frontOnce sync.Once
-	frontErr  error
-)
-
-// credentialProcessFront builds ssokeep-credential-process beside the
-// ssokeep that ssokeepBinary built, where it looks for it.
-func credentialProcessFront(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(filepath.Dir(ssokeepBinary(t)), "ssokeep-credential-process")
-	frontOnce.Do(func() {
-		if out, err := exec.Command("go", "build", "-o", bin, "../ssokeep-credential-process").CombinedOutput(); err != nil {
-			frontErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if frontErr != nil {
-		t.Fatalf("go build: %v", frontErr)
-	}
-	return bin
-}
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 
 // TestEmulatorCommandStartsServesAndStops runs `ssokeep emulator` as a user
 // would: wait for its export lines, source them (here: set them), log in
 // through the emulator, let the Go SDK's own SSO provider read the
 // generated config, then SIGTERM and expect a clean exit.
 func TestEmulatorCommandStartsServesAndStops(t *testing.T) {
-	bin := ssokeepBinary(t)
+	bin := testbin.Ssokeep(t)
 	dir := t.TempDir()
 	envFile, cfgFile := filepath.Join(dir, "emu.env"), filepath.Join(dir, "emu.config")
 	cmd := exec.Command(bin, "emulator", "--approve", "auto", "--role-duration", "30m",
@@ -250,10 +196,10 @@ func configValue(cfg, key string) string {
 }
 
 func TestEmulatorCommandRefusesNonLoopbackAddress(t *testing.T) {
-	out, err := exec.Command(ssokeepBinary(t), "emulator", "--addr", "0.0.0.0:0").CombinedOutput()
+	out, err := exec.Command(testbin.Ssokeep(t), "emulator", "--addr", "0.0.0.0:0").CombinedOutput()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || !strings.Contains(string(out), "not a loopback address") {
-		t.Fatalf("exit %v, output %q; want exit %d saying it is not a loopback address", err, out, exitUsage)
+	if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitUsage || !strings.Contains(string(out), "not a loopback address") {
+		t.Fatalf("exit %v, output %q; want exit %d saying it is not a loopback address", err, out, cli.ExitUsage)
 	}
 }
 
@@ -274,24 +220,12 @@ func TestEmulatorCommandUsageErrors(t *testing.T) {
 		{[]string{"--accounts", filepath.Join(dir, "missing.json")}, "missing.json"},
 	} {
 		var stdout, stderr bytes.Buffer
-		code := run(append([]string{"emulator"}, tc.args...), strings.NewReader(""), &stdout, &stderr)
-		if code != exitUsage || !strings.Contains(stderr.String(), tc.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr.String(), exitUsage, tc.want)
+		code := cli.Run(append([]string{"emulator"}, tc.args...), strings.NewReader(""), &stdout, &stderr)
+		if code != cli.ExitUsage || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr.String(), cli.ExitUsage, tc.want)
 		}
 	}
 	if b, _ := os.ReadFile(existing); string(b) != "keep me\n" {
 		t.Errorf("an existing file was changed: %q", b)
-	}
-}
-
-func TestShellQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"http://127.0.0.1:4566": "http://127.0.0.1:4566",
-		"/tmp/a b/c":            "'/tmp/a b/c'",
-		"it's":                  `'it'\''s'`,
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
-		}
 	}
 }

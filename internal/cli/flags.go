@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 func parseFlagDuration(flag, v string) (time.Duration, error) {
 	d, err := awsconfig.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, withCode(exitUsage, fmt.Errorf("%s %q: use a duration such as 90m, 2h or 1d", flag, v))
+		return 0, WithCode(ExitUsage, fmt.Errorf("%s %q: use a duration such as 90m, 2h or 1d", flag, v))
 	}
 	return d, nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ssokeep/ssokeep/internal/emulator"
+	"github.com/ssokeep/ssokeep/internal/testbin"
 )
 
 // boto3Rotations is run by python3 (boto3 1.43) and /usr/bin/python3 (boto3 1.26). Its only credentials
@@ -84,9 +85,9 @@ func TestBoto3CredentialProcessAcrossRotations(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			py := boto3Python(t, tc.exe, tc.botocore)
-			bin := filepath.Join(filepath.Dir(ssokeepBinary(t)), tc.command)
+			bin := filepath.Join(filepath.Dir(testbin.Ssokeep(t)), tc.command)
 			if tc.command == "ssokeep-credential-process" {
-				bin = credentialProcessFront(t)
+				bin = testbin.Command(t, "ssokeep-credential-process")
 			}
 			const role = 3 * time.Second // the emulator's role credentials: a rotation every 1.5 s of reuse
 			const rotations = 5

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -161,10 +161,10 @@ func TestLoginErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"login", "-p", "nope"}, exitConfig, "nope"},
-		{[]string{"login", "--sso-session", "nope"}, exitConfig, "nope"},
-		{[]string{"login", "-p", "emulator", "--fresh", "--if-needed"}, exitUsage, "contradict"},
-		{[]string{"logout", "--all", "-p", "emulator"}, exitUsage, "--all"},
+		{[]string{"login", "-p", "nope"}, ExitConfig, "nope"},
+		{[]string{"login", "--sso-session", "nope"}, ExitConfig, "nope"},
+		{[]string{"login", "-p", "emulator", "--fresh", "--if-needed"}, ExitUsage, "contradict"},
+		{[]string{"logout", "--all", "-p", "emulator"}, ExitUsage, "--all"},
 	} {
 		code, _, errOut := e.run(tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
@@ -172,7 +172,7 @@ func TestLoginErrors(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(e.home, ".aws", "config"), []byte("[profile keys]\naws_access_key_id = A\naws_secret_access_key = B\n"), 0o600)
-	if code, _, errOut := e.run("login", "-p", "keys"); code != exitConfig || !strings.Contains(errOut, "does not use IAM Identity Center") {
+	if code, _, errOut := e.run("login", "-p", "keys"); code != ExitConfig || !strings.Contains(errOut, "does not use IAM Identity Center") {
 		t.Errorf("non-SSO profile: %d %q", code, errOut)
 	}
 }
@@ -191,7 +191,7 @@ func TestLogout(t *testing.T) {
 	if n := len(e.emu.Stats().Sessions); n != 0 {
 		t.Errorf("%d live sessions after logout --all", n)
 	}
-	if code, _, _ := e.run("status", "--all"); code != exitLoginNeeded {
+	if code, _, _ := e.run("status", "--all"); code != ExitLoginNeeded {
 		t.Errorf("status after logout: exit %d", code)
 	}
 }

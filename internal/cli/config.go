@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -14,11 +14,11 @@ import (
 func loadConfig() (*awsconfig.Config, error) {
 	files, err := awsconfig.DefaultFiles()
 	if err != nil {
-		return nil, withCode(exitConfig, err)
+		return nil, WithCode(ExitConfig, err)
 	}
 	cfg, err := awsconfig.Load(files)
 	if err != nil {
-		return nil, withCode(exitConfig, err)
+		return nil, WithCode(ExitConfig, err)
 	}
 	return cfg, nil
 }
@@ -37,14 +37,14 @@ func caches() (ssocache.Dir, ssocache.RoleCache, error) {
 func configError(err error) error {
 	var ce *awsconfig.Error
 	if errors.As(err, &ce) {
-		return withCode(exitConfig, err)
+		return WithCode(ExitConfig, err)
 	}
 	return err
 }
 
 // explicitProfile is the profile named by -p or the environment, or "" when
 // the user named none (then commands that can cover every profile do so).
-func (g *globals) explicitProfile() string {
+func (g *Globals) explicitProfile() string {
 	if g.profile != "" {
 		return g.profile
 	}

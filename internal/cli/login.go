@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/ssokeep/ssokeep/internal/termui"
 )
 
-func init() { register(newLoginCmd) }
+func init() { Register(newLoginCmd) }
 
 // browserOpener and canOpenBrowser are variables so tests can be the browser.
 var (
@@ -32,7 +32,7 @@ type loginFlags struct {
 	minRemaining string
 }
 
-func newLoginCmd(g *globals) *cobra.Command {
+func newLoginCmd(g *Globals) *cobra.Command {
 	var f loginFlags
 	cmd := &cobra.Command{
 		Use:   "login",
@@ -75,13 +75,13 @@ be refreshed, for at least --min-remaining.`,
 	return cmd
 }
 
-func runLogin(ctx context.Context, g *globals, f loginFlags) error {
+func runLogin(ctx context.Context, g *Globals, f loginFlags) error {
 	min, err := parseFlagDuration("--min-remaining", f.minRemaining)
 	if err != nil {
 		return err
 	}
 	if f.ifNeeded && f.fresh {
-		return withCode(exitUsage, errors.New("--if-needed and --fresh contradict each other: --fresh always logs in"))
+		return WithCode(ExitUsage, errors.New("--if-needed and --fresh contradict each other: --fresh always logs in"))
 	}
 	cfg, err := loadConfig()
 	if err != nil {
@@ -123,7 +123,7 @@ func runLogin(ctx context.Context, g *globals, f loginFlags) error {
 	}
 	if err != nil {
 		if login.IsLoginNeeded(err) {
-			return withCode(exitLoginNeeded, err)
+			return WithCode(ExitLoginNeeded, err)
 		}
 		return err
 	}
@@ -157,8 +157,8 @@ func usableFor(m *login.Manager, s login.Session, max, min time.Duration) (strin
 
 // deviceLogin runs the device-code flow with a prompt for people: the URL and
 // code, a QR code and a live countdown when stdout is a terminal.
-func deviceLogin(ctx context.Context, g *globals, m *login.Manager, s login.Session, o login.Options, openBrowser bool) error {
-	tty := isTerminal(g.stdout)
+func deviceLogin(ctx context.Context, g *Globals, m *login.Manager, s login.Session, o login.Options, openBrowser bool) error {
+	tty := IsTerminal(g.stdout)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	var started bool
@@ -204,7 +204,7 @@ func countdown(w io.Writer, tty bool, expires time.Time, stop <-chan struct{}, d
 	}
 }
 
-func printLoggedIn(g *globals, m *login.Manager, s login.Session, max time.Duration) error {
+func printLoggedIn(g *Globals, m *login.Manager, s login.Session, max time.Duration) error {
 	tok, err := m.Cache.LoadToken(s.CacheKey())
 	if err != nil {
 		return err

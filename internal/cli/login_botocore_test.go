@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func TestBotocoreAndSsokeepShareTheToken(t *testing.T) {
 	}
 	// ssokeep now refreshes with the refresh token botocore wrote (the one it
 	// logged in with is spent), and the role credentials flow.
-	g := &globals{profile: "emulator", stdout: io.Discard, stderr: io.Discard, logger: slog.New(slog.DiscardHandler)}
+	g := &Globals{profile: "emulator", stdout: io.Discard, stderr: io.Discard, logger: slog.New(slog.DiscardHandler)}
 	m, err := newManager(g)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,7 @@
-package main
+// Package cli is ssokeep's command line: every command but the emulator and the
+// demo, which cmd/ssokeep adds through Register. cmd/ssokeep and
+// cmd/ssokeep-keeper are both a main around Run.
+package cli
 
 import (
 	"context"
@@ -16,12 +19,12 @@ import (
 
 // Exit codes shared by every command. status documents the ones it uses.
 const (
-	exitOK          = 0
-	exitError       = 1 // a runtime failure (network, file system, ...)
-	exitUsage       = 2 // bad flags or arguments
-	exitConfig      = 3 // the AWS configuration is invalid or the profile is unknown
-	exitLoginNeeded = 4 // no usable token: a human must log in
-	exitExpiring    = 5 // usable now, but ends within --min-remaining and cannot be refreshed
+	ExitOK          = 0
+	ExitError       = 1 // a runtime failure (network, file system, ...)
+	ExitUsage       = 2 // bad flags or arguments
+	ExitConfig      = 3 // the AWS configuration is invalid or the profile is unknown
+	ExitLoginNeeded = 4 // no usable token: a human must log in
+	ExitExpiring    = 5 // usable now, but ends within --min-remaining and cannot be refreshed
 )
 
 // codedError carries an exit code through cobra's error return.
@@ -33,19 +36,19 @@ type codedError struct {
 func (e *codedError) Error() string { return e.err.Error() }
 func (e *codedError) Unwrap() error { return e.err }
 
-func withCode(code int, err error) error {
+func WithCode(code int, err error) error {
 	if err == nil {
 		return nil
 	}
 	return &codedError{code: code, err: err}
 }
 
-// silentExit ends the command with a code and no further message: the command
+// SilentExit ends the command with a code and no further message: the command
 // has already said what it had to.
-func silentExit(code int) error { return &codedError{code: code} }
+func SilentExit(code int) error { return &codedError{code: code} }
 
-// globals are the flags every command shares.
-type globals struct {
+// Globals are the flags every command shares.
+type Globals struct {
 	profile  string
 	logLevel string
 	noColor  bool
@@ -57,7 +60,7 @@ type globals struct {
 
 // profileName is the profile the user asked for: -p, then AWS_PROFILE, then
 // AWS_DEFAULT_PROFILE, then "default" (the AWS CLI v2 order).
-func (g *globals) profileName() string {
+func (g *Globals) profileName() string {
 	if p := g.explicitProfile(); p != "" {
 		return p
 	}
@@ -65,14 +68,14 @@ func (g *globals) profileName() string {
 }
 
 // color reports whether output to w may use ANSI colours.
-func (g *globals) color(w io.Writer) bool {
+func (g *Globals) Color(w io.Writer) bool {
 	if g.noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	return isTerminal(w)
+	return IsTerminal(w)
 }
 
-func newRootCmd(g *globals) *cobra.Command {
+func newRootCmd(g *Globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ssokeep",
 		Short: "Keep AWS IAM Identity Center (SSO) credentials alive for long-running jobs",
@@ -84,7 +87,7 @@ SSO cache (~/.aws/sso/cache), so the CLI, boto3 and the SDKs see what it does.`,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			lvl, err := parseLogLevel(g.logLevel)
 			if err != nil {
-				return withCode(exitUsage, err)
+				return WithCode(ExitUsage, err)
 			}
 			g.logger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}))
 			return nil
@@ -98,7 +101,7 @@ SSO cache (~/.aws/sso/cache), so the CLI, boto3 and the SDKs see what it does.`,
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	pf.BoolVar(&g.noColor, "no-color", false, "never colour the output (also: NO_COLOR set)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return withCode(exitUsage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+		return WithCode(ExitUsage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
 	})
 
 	for _, newCmd := range commands {
@@ -110,9 +113,9 @@ SSO cache (~/.aws/sso/cache), so the CLI, boto3 and the SDKs see what it does.`,
 // commands holds the constructors of every subcommand. Each command's file adds
 // its own from init, so commands can be written side by side without touching
 // this one; cobra sorts them for help.
-var commands []func(*globals) *cobra.Command
+var commands []func(*Globals) *cobra.Command
 
-func register(newCmd func(*globals) *cobra.Command) { commands = append(commands, newCmd) }
+func Register(newCmd func(*Globals) *cobra.Command) { commands = append(commands, newCmd) }
 
 func parseLogLevel(s string) (slog.Level, error) {
 	var l slog.Level
@@ -123,8 +126,8 @@ func parseLogLevel(s string) (slog.Level, error) {
 }
 
 // run executes the CLI and returns the process exit code.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr,
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &Globals{stdin: stdin, stdout: stdout, stderr: stderr,
 		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	root := newRootCmd(g)
 	root.SetArgs(args)
@@ -132,7 +135,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return exitOK
+		return ExitOK
 	}
 	var ce *codedError
 	if errors.As(err, &ce) {
@@ -143,9 +146,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "ssokeep: %v\n", err)
 	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") {
-		return exitUsage
+		return ExitUsage
 	}
-	return exitError
+	return ExitError
 }
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }

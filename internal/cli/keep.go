@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -60,12 +60,12 @@ func (f *keepFlags) thresholds() (keeper.Thresholds, error) {
 
 // notifier builds the channels the human reads: the terminal always, the
 // desktop unless told not to, and the configured hook and webhook.
-func (f *keepFlags) notifier(g *globals) (notify.Notifier, error) {
+func (f *keepFlags) notifier(g *Globals) (notify.Notifier, error) {
 	ns := []notify.Notifier{notify.Terminal(g.stderr)}
 	if !f.noDesktop {
 		ns = append(ns, notify.Desktop())
 	}
-	hooks, err := notifyHooks(f.notifyCommand, f.notifyWebhook)
+	hooks, err := NotifyHooks(f.notifyCommand, f.notifyWebhook)
 	if err != nil {
 		return nil, err
 	}
@@ -73,18 +73,18 @@ func (f *keepFlags) notifier(g *globals) (notify.Notifier, error) {
 	return notify.Queue(g.logger, 64, notify.Fanout(g.logger, notify.DefaultFanoutTimeout, append(ns, hooks...)...)), nil
 }
 
-// notifyHooks checks and builds --notify-command and --notify-webhook.
-func notifyHooks(command, webhook string) ([]notify.Notifier, error) {
+// NotifyHooks checks and builds --notify-command and --notify-webhook.
+func NotifyHooks(command, webhook string) ([]notify.Notifier, error) {
 	var ns []notify.Notifier
 	if command != "" {
 		if _, err := notify.ParseCommand(command); err != nil {
-			return nil, withCode(exitUsage, fmt.Errorf("--notify-command: %w", err))
+			return nil, WithCode(ExitUsage, fmt.Errorf("--notify-command: %w", err))
 		}
 		ns = append(ns, notify.Command(command))
 	}
 	if webhook != "" {
 		if _, err := notify.CheckWebhookURL(webhook); err != nil {
-			return nil, withCode(exitUsage, fmt.Errorf("--notify-webhook: %w", err))
+			return nil, WithCode(ExitUsage, fmt.Errorf("--notify-webhook: %w", err))
 		}
 		ns = append(ns, notify.Webhook(webhook, nil))
 	}
@@ -100,7 +100,7 @@ var humanEvents = map[keeper.EventKind]notify.Kind{
 }
 
 // keeperFor builds the keeper of one profile.
-func keeperFor(g *globals, cfg *awsconfig.Config, m *login.Manager, profile string, f *keepFlags, n notify.Notifier, onEvent func(keeper.Event)) (*keeper.Keeper, error) {
+func keeperFor(g *Globals, cfg *awsconfig.Config, m *login.Manager, profile string, f *keepFlags, n notify.Notifier, onEvent func(keeper.Event)) (*keeper.Keeper, error) {
 	p, err := cfg.Resolve(profile)
 	if err != nil {
 		return nil, configError(err)
@@ -112,7 +112,7 @@ func keeperFor(g *globals, cfg *awsconfig.Config, m *login.Manager, profile stri
 	o := keeper.Options{Profile: profile, Manager: m, Thresholds: th, Now: now, Logger: g.logger}
 	if f.resetAt != "" {
 		if o.ResetAt, err = parseClock(f.resetAt, now()); err != nil {
-			return nil, withCode(exitUsage, fmt.Errorf("--reset-at %q: %w", f.resetAt, err))
+			return nil, WithCode(ExitUsage, fmt.Errorf("--reset-at %q: %w", f.resetAt, err))
 		}
 	}
 	dir, roles, err := caches()
@@ -140,7 +140,7 @@ func keeperFor(g *globals, cfg *awsconfig.Config, m *login.Manager, profile stri
 		creds, err = source.Build(p, source.Config{Policy: source.Policy{MinRemaining: 45 * time.Minute}, Now: now,
 			Roles: roles, StateDir: dir.StateDir(), Token: source.ManagerTokens(m, time.Minute), Logger: g.logger})
 		if err != nil {
-			return nil, withCode(exitConfig, err)
+			return nil, WithCode(ExitConfig, err)
 		}
 	}
 	o.Credentials = creds

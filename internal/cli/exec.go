@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/ssokeep/ssokeep/internal/termui"
 )
 
-func init() { register(newExecCmd) }
+func init() { Register(newExecCmd) }
 
 type execFlags struct {
 	keepFlags
@@ -23,7 +23,7 @@ type execFlags struct {
 	deviceCode bool
 }
 
-func newExecCmd(g *globals) *cobra.Command {
+func newExecCmd(g *Globals) *cobra.Command {
 	var f execFlags
 	cmd := &cobra.Command{
 		Use:   "exec [flags] -- COMMAND [ARGS...]",
@@ -54,6 +54,7 @@ SSOKEEP_USER_CODE, SSOKEEP_DEADLINE and SSOKEEP_MESSAGE in their environment.`,
   ssokeep exec -p dev --notify-webhook https://hooks.slack.com/services/... -- ./train.sh`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			handOver(g)
 			return runExec(cmd.Context(), g, &f, args)
 		},
 	}
@@ -65,7 +66,7 @@ SSOKEEP_USER_CODE, SSOKEEP_DEADLINE and SSOKEEP_MESSAGE in their environment.`,
 	return cmd
 }
 
-func runExec(ctx context.Context, g *globals, f *execFlags, argv []string) error {
+func runExec(ctx context.Context, g *Globals, f *execFlags, argv []string) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
@@ -104,27 +105,27 @@ func runExec(ctx context.Context, g *globals, f *execFlags, argv []string) error
 	}
 	reg := registry.In(m.Cache.StateDir())
 	code, err := jobrun.Run(ctx, jobrun.Options{Keeper: k, Argv: argv, Base: os.Environ(), Settings: p.Settings,
-		Stdin: stdin, Stdout: g.stdout, Stderr: g.stderr, Signals: forwardedSignals, Logger: g.logger, Now: now,
+		Stdin: stdin, Stdout: g.stdout, Stderr: g.stderr, Signals: ForwardedSignals, Logger: g.logger, Now: now,
 		Registry: &reg})
 	var se *jobrun.StartError
 	switch {
 	case errors.As(err, &se):
-		return withCode(127, err)
+		return WithCode(127, err)
 	case err != nil:
 		return err
 	case code != 0:
-		return silentExit(code)
+		return SilentExit(code)
 	}
 	return nil
 }
 
 // ensureLoggedIn makes sure the session has a usable token before the job
 // starts: a login on the terminal if one is needed and a person is there.
-func ensureLoggedIn(ctx context.Context, g *globals, m *login.Manager, s login.Session, deviceCode bool) error {
+func ensureLoggedIn(ctx context.Context, g *Globals, m *login.Manager, s login.Session, deviceCode bool) error {
 	if _, err := m.Token(ctx, s, 0); err == nil || !login.IsLoginNeeded(err) {
 		return err
-	} else if !isTerminal(g.stdin) {
-		return withCode(exitLoginNeeded, err)
+	} else if !IsTerminal(g.stdin) {
+		return WithCode(ExitLoginNeeded, err)
 	}
 	fmt.Fprintf(g.stderr, "ssokeep: %s must log in before the job starts.\n", s.Label())
 	saved := g.profile
@@ -135,7 +136,7 @@ func ensureLoggedIn(ctx context.Context, g *globals, m *login.Manager, s login.S
 
 // sayForecast tells, before the job starts, whether the session lasts as long
 // as the job is expected to run, and what to do if not.
-func sayForecast(g *globals, cfg *awsconfig.Config, m *login.Manager, s login.Session, f *execFlags) error {
+func sayForecast(g *Globals, cfg *awsconfig.Config, m *login.Manager, s login.Session, f *execFlags) error {
 	expect, err := parseFlagDuration("--expect", f.expect)
 	if err != nil {
 		return err

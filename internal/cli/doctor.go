@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -10,9 +10,9 @@ import (
 	"github.com/ssokeep/ssokeep/internal/doctor"
 )
 
-func init() { register(newDoctorCmd) }
+func init() { Register(newDoctorCmd) }
 
-func newDoctorCmd(g *globals) *cobra.Command {
+func newDoctorCmd(g *Globals) *cobra.Command {
 	var asJSON, fix, force bool
 	cmd := &cobra.Command{
 		Use:   "doctor",
@@ -36,11 +36,11 @@ Exits 0 when no problem remains (warnings do not count), 1 otherwise.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if force && !fix {
-				return withCode(exitUsage, errorf("--force only goes with --fix"))
+				return WithCode(ExitUsage, errorf("--force only goes with --fix"))
 			}
 			files, err := awsconfig.DefaultFiles()
 			if err != nil {
-				return withCode(exitConfig, err)
+				return WithCode(ExitConfig, err)
 			}
 			cfg, loadErr := awsconfig.Load(files)
 			dir, roles, err := caches()
@@ -59,11 +59,11 @@ Exits 0 when no problem remains (warnings do not count), 1 otherwise.`,
 				if err := enc.Encode(findings); err != nil {
 					return err
 				}
-			} else if err := doctor.Write(g.stdout, findings, fix, g.color(g.stdout)); err != nil {
+			} else if err := doctor.Write(g.stdout, findings, fix, g.Color(g.stdout)); err != nil {
 				return err
 			}
 			if doctor.Unresolved(findings) {
-				return silentExit(exitError)
+				return SilentExit(ExitError)
 			}
 			return nil
 		},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"io"
@@ -34,7 +34,7 @@ func BenchmarkCredentialProcessWarm(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if code := run([]string{"credential-process", "-p", "bench"}, strings.NewReader(""), io.Discard, io.Discard); code != 0 {
+		if code := Run([]string{"credential-process", "-p", "bench"}, strings.NewReader(""), io.Discard, io.Discard); code != 0 {
 			b.Fatalf("exit %d", code)
 		}
 	}

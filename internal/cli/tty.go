@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"github.com/mattn/go-isatty"
 )
 
-func isTerminal(w any) bool {
+func IsTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }

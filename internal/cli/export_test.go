@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -65,7 +65,7 @@ func TestExportFormats(t *testing.T) {
 			var line string
 			switch format {
 			case "env":
-				line = "export " + k + "=" + shellQuote(v)
+				line = "export " + k + "=" + ShellQuote(v)
 			case "dotenv":
 				line = k + "=" + v // these values need no quotes
 			case "fish":
@@ -101,7 +101,7 @@ func TestExportQuoting(t *testing.T) {
 func TestExportErrors(t *testing.T) {
 	w := newCPWorld(t, true, emulator.Options{})
 	code, stdout, stderr := runCP("export", "-p", "emu", "--format", "yaml")
-	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "env, json, dotenv, fish or powershell") {
+	if code != ExitUsage || stdout != "" || !strings.Contains(stderr, "env, json, dotenv, fish or powershell") {
 		t.Errorf("bad format: exit %d, stderr %q", code, stderr)
 	}
 	code, stdout, stderr = runCP("export", "-p", "emu")
@@ -156,5 +156,17 @@ func TestExportPromptsForTheMFACodeOnTheTerminal(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "in 12h0m0s") {
 		t.Errorf("stderr %q: want the 12 h expiry", stderr)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:4566": "http://127.0.0.1:4566",
+		"/tmp/a b/c":            "'/tmp/a b/c'",
+		"it's":                  `'it'\''s'`,
+	} {
+		if got := ShellQuote(in); got != want {
+			t.Errorf("ShellQuote(%q) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 )
 
 // newManager is the login manager on the user's real caches.
-func newManager(g *globals) (*login.Manager, error) {
+func newManager(g *Globals) (*login.Manager, error) {
 	dir, roles, err := caches()
 	if err != nil {
 		return nil, err
@@ -21,7 +21,7 @@ func newManager(g *globals) (*login.Manager, error) {
 
 // sessionFor finds the IAM Identity Center session to act on: --sso-session
 // when given, else the one behind the profile.
-func sessionFor(g *globals, cfg *awsconfig.Config, ssoSession string) (login.Session, error) {
+func sessionFor(g *Globals, cfg *awsconfig.Config, ssoSession string) (login.Session, error) {
 	if ssoSession != "" {
 		ss, err := cfg.Session(ssoSession)
 		if err != nil {
@@ -36,7 +36,7 @@ func sessionFor(g *globals, cfg *awsconfig.Config, ssoSession string) (login.Ses
 	}
 	s := p.SSOSource()
 	if s == nil {
-		return login.Session{}, withCode(exitConfig, fmt.Errorf("profile %s does not use IAM Identity Center (it is %s); name an SSO profile with -p, or a session with --sso-session", name, p.Kind))
+		return login.Session{}, WithCode(ExitConfig, fmt.Errorf("profile %s does not use IAM Identity Center (it is %s); name an SSO profile with -p, or a session with --sso-session", name, p.Kind))
 	}
 	return login.SessionOf(name, s), nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 	"github.com/ssokeep/ssokeep/internal/serve"
 )
 
-func init() { register(newServeCmd) }
+func init() { Register(newServeCmd) }
 
-func newServeCmd(g *globals) *cobra.Command {
+func newServeCmd(g *Globals) *cobra.Command {
 	var (
 		f    keepFlags
 		addr string
@@ -42,6 +42,7 @@ Each profile must be logged in first (ssokeep login -p PROFILE).`,
 		Example: `  ssokeep serve dev analytics
   ssokeep serve dev --addr 127.0.0.1:9911 --notify-webhook https://hooks.slack.com/services/...`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			handOver(g)
 			if len(args) == 0 {
 				args = []string{g.profileName()}
 			}
@@ -53,7 +54,7 @@ Each profile must be logged in first (ssokeep login -p PROFILE).`,
 	return cmd
 }
 
-func runServe(ctx context.Context, g *globals, f *keepFlags, addr string, profiles []string) error {
+func runServe(ctx context.Context, g *Globals, f *keepFlags, addr string, profiles []string) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
@@ -70,7 +71,7 @@ func runServe(ctx context.Context, g *globals, f *keepFlags, addr string, profil
 	keepers := map[string]*keeper.Keeper{}
 	for _, name := range profiles {
 		if _, dup := keepers[name]; dup {
-			return withCode(exitUsage, fmt.Errorf("profile %s named twice", name))
+			return WithCode(ExitUsage, fmt.Errorf("profile %s named twice", name))
 		}
 		k, err := keeperFor(g, cfg, m, name, f, n, nil)
 		if err != nil {
@@ -80,7 +81,7 @@ func runServe(ctx context.Context, g *globals, f *keepFlags, addr string, profil
 		if _, ok := k.Current(); !ok {
 			msg := k.Status().LastError
 			if st := k.Status(); st.LoginNeeded {
-				return withCode(exitLoginNeeded, fmt.Errorf("profile %s: log in first: ssokeep login -p %s", name, name))
+				return WithCode(ExitLoginNeeded, fmt.Errorf("profile %s: log in first: ssokeep login -p %s", name, name))
 			}
 			return fmt.Errorf("profile %s: no credentials to serve: %s", name, msg)
 		}
@@ -89,7 +90,7 @@ func runServe(ctx context.Context, g *globals, f *keepFlags, addr string, profil
 	}
 	srv, err := serve.New(serve.Options{Addr: addr, Routes: routes, Now: now, Logger: g.logger})
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("--addr: %w", err))
+		return WithCode(ExitUsage, fmt.Errorf("--addr: %w", err))
 	}
 	if err := srv.Start(); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 // version is set at link time: -ldflags "-X main.version=v1.2.3".
 var version = ""
 
-func init() { register(newVersionCmd) }
+func init() { Register(newVersionCmd) }
 
 func buildVersion() string {
 	if version != "" {
@@ -24,7 +24,7 @@ func buildVersion() string {
 	return "devel"
 }
 
-func newVersionCmd(g *globals) *cobra.Command {
+func newVersionCmd(g *Globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "version",

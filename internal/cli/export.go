@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -9,11 +9,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newExportCmd) }
+func init() { Register(newExportCmd) }
 
 // exportFormats render the variables; each quotes values for its own syntax.
 var exportFormats = map[string]func(b *strings.Builder, k, v string){
-	"env":    func(b *strings.Builder, k, v string) { fmt.Fprintf(b, "export %s=%s\n", k, shellQuote(v)) },
+	"env":    func(b *strings.Builder, k, v string) { fmt.Fprintf(b, "export %s=%s\n", k, ShellQuote(v)) },
 	"dotenv": func(b *strings.Builder, k, v string) { fmt.Fprintf(b, "%s=%s\n", k, dotenvQuote(v)) },
 	"fish":   func(b *strings.Builder, k, v string) { fmt.Fprintf(b, "set -gx %s %s\n", k, fishQuote(v)) },
 	"powershell": func(b *strings.Builder, k, v string) {
@@ -21,7 +21,7 @@ var exportFormats = map[string]func(b *strings.Builder, k, v string){
 	},
 }
 
-func newExportCmd(g *globals) *cobra.Command {
+func newExportCmd(g *Globals) *cobra.Command {
 	var format, mfaCommand string
 	cmd := &cobra.Command{
 		Use:   "export",
@@ -45,7 +45,7 @@ asked for on the terminal.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			render, ok := exportFormats[format]
 			if format != "json" && !ok {
-				return withCode(exitUsage, fmt.Errorf("--format %q: use env, json, dotenv, fish or powershell", format))
+				return WithCode(ExitUsage, fmt.Errorf("--format %q: use env, json, dotenv, fish or powershell", format))
 			}
 			code := mfaCodeFunc(g, mfaCommand, true, "use --mfa-command CMD (e.g. ssokeep export -p %s --mfa-command ...)")
 			creds, err := profileCredentials(cmd.Context(), g, code)
@@ -114,4 +114,14 @@ func dotenvQuote(v string) string {
 // fishQuote single-quotes for fish, where only \ and ' are special inside single quotes.
 func fishQuote(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+}
+
+// ShellQuote quotes a value for a POSIX shell when it needs it.
+func ShellQuote(v string) string {
+	if v != "" && strings.IndexFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/:._-+=,@%", r))
+	}) < 0 {
+		return v
+	}
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }

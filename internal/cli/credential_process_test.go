@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"github.com/ssokeep/ssokeep/internal/emulator"
 	"github.com/ssokeep/ssokeep/internal/login"
 	"github.com/ssokeep/ssokeep/internal/ssocache"
+	"github.com/ssokeep/ssokeep/internal/testbin"
 )
 
 const (
@@ -151,7 +152,7 @@ func assertNoSecret(t *testing.T, what, text string, secrets []string) {
 // runCP runs ssokeep in-process.
 func runCP(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
+	code = Run(args, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -318,7 +319,7 @@ func TestCredentialProcessLoginFlag(t *testing.T) {
 		t.Errorf("without a login hook: exit %d, stderr %q", code, stderr)
 	}
 	var asked []string
-	interactiveLogin = func(ctx context.Context, g *globals, profile string) error {
+	interactiveLogin = func(ctx context.Context, g *Globals, profile string) error {
 		asked = append(asked, profile)
 		fmt.Fprintln(g.stderr, "logging in") // what a login prints must not reach stdout
 		w.login()
@@ -397,7 +398,7 @@ func TestCredentialProcessConfigErrorsExit3NamingTheFile(t *testing.T) {
 		{"self", "credential_process itself"},
 	} {
 		code, stdout, stderr := runCP("credential-process", "-p", tc.profile)
-		if code != exitConfig || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, cfgPath) || !strings.Contains(stderr, tc.want) {
+		if code != ExitConfig || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, cfgPath) || !strings.Contains(stderr, tc.want) {
 			t.Errorf("-p %s: exit %d, stderr %q", tc.profile, code, stderr)
 		}
 	}
@@ -406,7 +407,7 @@ func TestCredentialProcessConfigErrorsExit3NamingTheFile(t *testing.T) {
 // TestCredentialProcessConcurrentRunsFetchOnce runs the built binary 20 times at once on an empty cache, as
 // boto3 does when a flow starts many workers: one GetRoleCredentials, every run prints the same set.
 func TestCredentialProcessConcurrentRunsFetchOnce(t *testing.T) {
-	bin := ssokeepBinary(t)
+	bin := testbin.Ssokeep(t)
 	w := newCPWorld(t, false, emulator.Options{})
 	w.login()
 	const n = 20
@@ -455,7 +456,7 @@ func TestCredentialProcessConcurrentRunsFetchOnce(t *testing.T) {
 
 // TestCredentialProcessBinaryLoginNeeded is the real process: exit status 1, stdout empty, one line.
 func TestCredentialProcessBinaryLoginNeeded(t *testing.T) {
-	bin := ssokeepBinary(t)
+	bin := testbin.Ssokeep(t)
 	w := newCPWorld(t, false, emulator.Options{})
 	cmd := exec.Command(bin, "credential-process", "-p", "emu")
 	var out, errb bytes.Buffer

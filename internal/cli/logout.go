@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -9,9 +9,9 @@ import (
 	"github.com/ssokeep/ssokeep/internal/login"
 )
 
-func init() { register(newLogoutCmd) }
+func init() { Register(newLogoutCmd) }
 
-func newLogoutCmd(g *globals) *cobra.Command {
+func newLogoutCmd(g *Globals) *cobra.Command {
 	var all bool
 	var ssoSession string
 	cmd := &cobra.Command{
@@ -26,7 +26,7 @@ they expire: AWS does not revoke them.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all && (ssoSession != "" || g.profile != "") {
-				return withCode(exitUsage, errors.New("--all logs out of every session: drop -p and --sso-session"))
+				return WithCode(ExitUsage, errors.New("--all logs out of every session: drop -p and --sso-session"))
 			}
 			cfg, err := loadConfig()
 			if err != nil {
@@ -90,7 +90,7 @@ they expire: AWS does not revoke them.`,
 				}
 			}
 			if failed {
-				return silentExit(exitError)
+				return SilentExit(ExitError)
 			}
 			return nil
 		},

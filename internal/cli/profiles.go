@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"github.com/ssokeep/ssokeep/internal/termui"
 )
 
-func init() { register(newProfilesCmd) }
+func init() { Register(newProfilesCmd) }
 
 // profileRow is one line of `ssokeep profiles` and its --json shape.
 type profileRow struct {
@@ -25,7 +25,7 @@ type profileRow struct {
 	Error      string `json:"error,omitempty"`
 }
 
-func newProfilesCmd(g *globals) *cobra.Command {
+func newProfilesCmd(g *Globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "profiles",
@@ -75,12 +75,12 @@ reason, and the command exits 3.`,
 				if t.Len() == 0 {
 					g.logger.Info("no profiles", "config", cfg.Files.Config)
 				}
-				if err := t.Write(g.stdout, g.color(g.stdout)); err != nil {
+				if err := t.Write(g.stdout, g.Color(g.stdout)); err != nil {
 					return err
 				}
 			}
 			if invalid {
-				return silentExit(exitConfig)
+				return SilentExit(ExitConfig)
 			}
 			return nil
 		},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ func newCLI(t *testing.T, config string) *cli {
 
 func (c *cli) run(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
+	code = Run(args, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -83,16 +83,16 @@ func TestStatusExitCodes(t *testing.T) {
 		args  []string
 		code  int
 	}{
-		{"no token: login needed", func(*cli) {}, []string{"status"}, exitLoginNeeded},
-		{"refreshable token", func(c *cli) { c.token("corp", time.Hour, true) }, []string{"status"}, exitOK},
-		{"expired, refreshable", func(c *cli) { c.token("corp", -time.Hour, true) }, []string{"status"}, exitOK},
-		{"expired, not refreshable", func(c *cli) { c.token("corp", -time.Hour, false) }, []string{"status"}, exitLoginNeeded},
-		{"ends within --min-remaining", func(c *cli) { c.token("corp", time.Hour, false) }, []string{"status", "--min-remaining", "2h"}, exitExpiring},
-		{"outlives --min-remaining", func(c *cli) { c.token("corp", 3*time.Hour, false) }, []string{"status", "--min-remaining", "2h"}, exitOK},
-		{"unknown profile", func(*cli) {}, []string{"status", "-p", "nope"}, exitConfig},
-		{"profile without SSO", func(*cli) {}, []string{"status", "-p", "keys"}, exitOK},
-		{"bad flag value", func(*cli) {}, []string{"status", "--min-remaining", "soon"}, exitUsage},
-		{"unknown flag", func(*cli) {}, []string{"status", "--bogus"}, exitUsage},
+		{"no token: login needed", func(*cli) {}, []string{"status"}, ExitLoginNeeded},
+		{"refreshable token", func(c *cli) { c.token("corp", time.Hour, true) }, []string{"status"}, ExitOK},
+		{"expired, refreshable", func(c *cli) { c.token("corp", -time.Hour, true) }, []string{"status"}, ExitOK},
+		{"expired, not refreshable", func(c *cli) { c.token("corp", -time.Hour, false) }, []string{"status"}, ExitLoginNeeded},
+		{"ends within --min-remaining", func(c *cli) { c.token("corp", time.Hour, false) }, []string{"status", "--min-remaining", "2h"}, ExitExpiring},
+		{"outlives --min-remaining", func(c *cli) { c.token("corp", 3*time.Hour, false) }, []string{"status", "--min-remaining", "2h"}, ExitOK},
+		{"unknown profile", func(*cli) {}, []string{"status", "-p", "nope"}, ExitConfig},
+		{"profile without SSO", func(*cli) {}, []string{"status", "-p", "keys"}, ExitOK},
+		{"bad flag value", func(*cli) {}, []string{"status", "--min-remaining", "soon"}, ExitUsage},
+		{"unknown flag", func(*cli) {}, []string{"status", "--bogus"}, ExitUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCLI(t, cfg)
@@ -109,11 +109,11 @@ func TestStatusWithBrokenConfigExits3NamingTheFile(t *testing.T) {
 	c := newCLI(t, cfg+"\n[profile broken]\nsso_session = nowhere\nsso_account_id = 1\nsso_role_name = r\n")
 	c.token("corp", time.Hour, true)
 	code, _, _ := c.run("status")
-	if code != exitConfig {
-		t.Errorf("exit %d, want %d for an invalid profile", code, exitConfig)
+	if code != ExitConfig {
+		t.Errorf("exit %d, want %d for an invalid profile", code, ExitConfig)
 	}
 	code, _, errOut := c.run("status", "-p", "broken")
-	if code != exitConfig || !strings.Contains(errOut, filepath.Join(c.home, ".aws", "config")) || !strings.Contains(errOut, "broken") {
+	if code != ExitConfig || !strings.Contains(errOut, filepath.Join(c.home, ".aws", "config")) || !strings.Contains(errOut, "broken") {
 		t.Errorf("exit %d, stderr %q: want 3 naming the file and profile", code, errOut)
 	}
 }
@@ -122,11 +122,11 @@ func TestStatusHonoursAWSProfile(t *testing.T) {
 	c := newCLI(t, cfg)
 	t.Setenv("AWS_PROFILE", "keys")
 	code, out, _ := c.run("status")
-	if code != exitOK || !strings.Contains(out, "does not use IAM Identity Center") {
+	if code != ExitOK || !strings.Contains(out, "does not use IAM Identity Center") {
 		t.Errorf("exit %d out %q", code, out)
 	}
 	code, _, _ = c.run("status", "--all")
-	if code != exitLoginNeeded {
+	if code != ExitLoginNeeded {
 		t.Errorf("--all: exit %d, want the corp session's login-needed", code)
 	}
 }
@@ -194,10 +194,10 @@ func TestDoctorExitCodes(t *testing.T) {
 	}
 	bad := filepath.Join(c.home, ".aws", "sso", "cache", "broken.json")
 	os.WriteFile(bad, []byte("{"), 0o600)
-	if code, out, _ := c.run("doctor", "--fix"); code != exitError || !strings.Contains(out, bad) {
+	if code, out, _ := c.run("doctor", "--fix"); code != ExitError || !strings.Contains(out, bad) {
 		t.Errorf("unparsable file without --force: exit %d\n%s", code, out)
 	}
-	if code, _, _ := c.run("doctor", "--force"); code != exitUsage {
+	if code, _, _ := c.run("doctor", "--force"); code != ExitUsage {
 		t.Errorf("--force without --fix: exit %d", code)
 	}
 	if code, out, _ := c.run("doctor", "--fix", "--force"); code != 0 {
@@ -219,10 +219,10 @@ func TestVersionAndHelp(t *testing.T) {
 			t.Errorf("status --help lacks %q", want)
 		}
 	}
-	if code, _, errOut := c.run("frobnicate"); code != exitUsage || !strings.Contains(errOut, "unknown command") {
+	if code, _, errOut := c.run("frobnicate"); code != ExitUsage || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("unknown command: %d %q", code, errOut)
 	}
-	if code, _, errOut := c.run("--log-level", "loud", "version"); code != exitUsage || !strings.Contains(errOut, "--log-level") {
+	if code, _, errOut := c.run("--log-level", "loud", "version"); code != ExitUsage || !strings.Contains(errOut, "--log-level") {
 		t.Errorf("bad log level: %d %q", code, errOut)
 	}
 }

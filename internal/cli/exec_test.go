@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package cli
 
 import (
 	"strings"
@@ -13,7 +13,7 @@ import (
 func TestExecNeedsALoginFirstWhenNobodyIsAtATerminal(t *testing.T) {
 	e := newEmuCLI(t, emulator.Options{})
 	code, out, errOut := e.run("exec", "-p", "emulator", "--no-desktop", "--", "sh", "-c", "echo ran")
-	if code != exitLoginNeeded || strings.Contains(out, "ran") || !strings.Contains(errOut, "ssokeep login -p emulator") {
+	if code != ExitLoginNeeded || strings.Contains(out, "ran") || !strings.Contains(errOut, "ssokeep login -p emulator") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -13,9 +13,9 @@ import (
 	"github.com/ssokeep/ssokeep/internal/status"
 )
 
-func init() { register(newStatusCmd) }
+func init() { Register(newStatusCmd) }
 
-func newStatusCmd(g *globals) *cobra.Command {
+func newStatusCmd(g *Globals) *cobra.Command {
 	var (
 		asJSON, all  bool
 		minRemaining string
@@ -75,16 +75,16 @@ When sessions differ, the worst wins (3, then 4, then 5).`,
 				if err := enc.Encode(rep); err != nil {
 					return err
 				}
-			} else if err := rep.Write(g.stdout, g.color(g.stdout)); err != nil {
+			} else if err := rep.Write(g.stdout, g.Color(g.stdout)); err != nil {
 				return err
 			}
 			switch {
 			case len(rep.InvalidProfiles) > 0:
-				return silentExit(exitConfig)
+				return SilentExit(ExitConfig)
 			case rep.State == status.LoginNeeded:
-				return silentExit(exitLoginNeeded)
+				return SilentExit(ExitLoginNeeded)
 			case rep.State == status.Expiring:
-				return silentExit(exitExpiring)
+				return SilentExit(ExitExpiring)
 			}
 			return nil
 		},

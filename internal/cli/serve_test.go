@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -14,13 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/ssokeep/ssokeep/internal/emulator"
+	"github.com/ssokeep/ssokeep/internal/testbin"
 )
 
 // TestServeDaemon runs `ssokeep serve` as a process: it prints the variables a
 // job needs, the Go SDK's default chain gets credentials through them,
 // `ssokeep status` lists the daemon, and SIGTERM stops it cleanly.
 func TestServeDaemon(t *testing.T) {
-	bin := ssokeepBinary(t)
+	bin := testbin.Ssokeep(t)
 	e := newEmuCLIAt(t, emulator.Options{Approve: emulator.Auto}, time.Time{}) // the daemon runs on the real clock
 	if code, out, errOut := e.run("login", "-p", "emulator", "--device-code", "--no-browser"); code != 0 {
 		t.Fatalf("login: %d %s %s", code, out, errOut)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -24,7 +24,7 @@ import (
 	"github.com/ssokeep/ssokeep/internal/source"
 )
 
-func init() { register(newCredentialProcessCmd) }
+func init() { Register(newCredentialProcessCmd) }
 
 // interactiveLogin logs the user in to the IAM Identity Center session behind
 // profile, for `credential-process --login`. Its prompts must go to stderr:
@@ -34,7 +34,7 @@ var interactiveLogin = loginOnStderr
 
 // loginOnStderr is `ssokeep login -p PROFILE` with everything it prints sent
 // to stderr.
-func loginOnStderr(ctx context.Context, g *globals, profile string) error {
+func loginOnStderr(ctx context.Context, g *Globals, profile string) error {
 	lg := *g
 	lg.stdout, lg.profile = g.stderr, profile
 	return runLogin(ctx, &lg, loginFlags{minRemaining: "15m"})
@@ -52,7 +52,7 @@ type credFlags struct {
 	mfaCommand string // prints the MFA code
 }
 
-func newCredentialProcessCmd(g *globals) *cobra.Command {
+func newCredentialProcessCmd(g *Globals) *cobra.Command {
 	var f credFlags
 	cmd := &cobra.Command{
 		Use:   "credential-process",
@@ -114,7 +114,7 @@ func credentialProcessJSON(c aws.Credentials) ([]byte, error) {
 	return out.JSON()
 }
 
-func runCredentialProcess(ctx context.Context, g *globals, f credFlags) error {
+func runCredentialProcess(ctx context.Context, g *Globals, f credFlags) error {
 	// The warm path first: a cached SSO set still worth serving needs no SDK,
 	// no token and no lock (the lean ssokeep-credential-process does only this).
 	if cfg, err := loadConfig(); err == nil {
@@ -153,7 +153,7 @@ func runCredentialProcess(ctx context.Context, g *globals, f credFlags) error {
 // profileCredentials resolves the profile -p names into credentials, from the caches when a set there is
 // still good (no SDK configuration is loaded then), else from upstream. Configuration problems exit 3; a
 // needed login is a *login.LoginNeededError (exit 1).
-func profileCredentials(ctx context.Context, g *globals, code source.CodeFunc) (aws.Credentials, error) {
+func profileCredentials(ctx context.Context, g *Globals, code source.CodeFunc) (aws.Credentials, error) {
 	cfg, err := loadConfig()
 	if err != nil {
 		return aws.Credentials{}, err
@@ -184,14 +184,14 @@ func credConfigError(err error) error {
 	var se *source.ConfigError
 	var ae *awsconfig.Error
 	if errors.As(err, &se) || errors.As(err, &ae) {
-		return withCode(exitConfig, err)
+		return WithCode(ExitConfig, err)
 	}
 	return err
 }
 
 // mfaCodeFunc is where MFA codes come from: the --mfa-command, else a terminal prompt when interactive is
 // allowed, else an error that says what to do (howTo: a format with the %s of the profile asked for).
-func mfaCodeFunc(g *globals, command string, interactive bool, howTo string) source.CodeFunc {
+func mfaCodeFunc(g *Globals, command string, interactive bool, howTo string) source.CodeFunc {
 	return func(ctx context.Context, profile, serial string) (string, error) {
 		switch {
 		case command != "":
@@ -206,10 +206,10 @@ func mfaCodeFunc(g *globals, command string, interactive bool, howTo string) sou
 // runMFACommand runs --mfa-command and returns what it printed. The command line is split like a shell line
 // and run without a shell, as the SDKs run credential_process. Its stderr goes to ours; its output (the code)
 // is never logged.
-func runMFACommand(ctx context.Context, g *globals, command string) (string, error) {
+func runMFACommand(ctx context.Context, g *Globals, command string) (string, error) {
 	args, err := shellquote.Split(command)
 	if err != nil || len(args) == 0 {
-		return "", withCode(exitUsage, fmt.Errorf("--mfa-command %q: not a command line (%v); quote it as one argument", command, err))
+		return "", WithCode(ExitUsage, fmt.Errorf("--mfa-command %q: not a command line (%v); quote it as one argument", command, err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, mfaCommandTimeout)
 	defer cancel()

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// What a command defined outside this package may use. cmd/ssokeep adds the
+// emulator and the demo through Register, so the lean ssokeep-keeper binary,
+// which runs exec and serve for days, links neither.
+
+// Stdout is where the command's output goes.
+func (g *Globals) Stdout() io.Writer { return g.stdout }
+
+// Stderr is where the command's messages go.
+func (g *Globals) Stderr() io.Writer { return g.stderr }
+
+// Logger logs at the level --log-level asked for.
+func (g *Globals) Logger() *slog.Logger { return g.logger }
+
+// LogLevel is the level --log-level asked for (warn when it is not valid:
+// the root command refuses that before any command runs).
+func (g *Globals) LogLevel() slog.Level {
+	l, err := parseLogLevel(g.logLevel)
+	if err != nil {
+		return slog.LevelWarn
+	}
+	return l
+}
+
+// Root is the command tree Run executes, for tools that render it (the
+// reference documentation).
+func Root(stdout, stderr io.Writer) *cobra.Command {
+	return newRootCmd(&Globals{stdin: os.Stdin, stdout: stdout, stderr: stderr})
+}
+
+// Handover, when set, is called by exec and serve once their flags are
+// parsed, before they start anything. It may replace the process with a
+// leaner binary that runs the same command line (cmd/ssokeep sets it to
+// continue in ssokeep-keeper); when it returns, the command runs here.
+var Handover func(log *slog.Logger)
+
+func handOver(g *Globals) {
+	if Handover != nil {
+		Handover(g.logger)
+	}
+}
