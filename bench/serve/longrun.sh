@@ -6,7 +6,10 @@
 # a notify hook). wrk keeps 64 connections busy the whole time. Prints the
 # daemon's resident memory every minute, its peak (VmHWM), wrk's figures and any
 # non-200 answer, and the emulator's counts of what happened upstream.
-# SERVE_GOGC sets the daemon's GOGC (default 100) to see what the collector changes.
+# The daemon is what `go install ./cmd/...` gives: ssokeep, which continues in
+# ssokeep-keeper beside it. SERVE_GOGC sets the daemon's GOGC (default 100);
+# SSOKEEP_NO_HANDOVER=1 keeps it in the full ssokeep binary; CGO_ENABLED=0
+# builds static binaries (no libc and ld.so pages).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "longrun.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
@@ -17,7 +20,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-go build -o "$work/ssokeep" ./cmd/ssokeep
+go build -o "$work/" ./cmd/ssokeep ./cmd/ssokeep-keeper
 export HOME="$work/home" && mkdir -p "$HOME"
 for k in $(env | grep -o '^AWS_[A-Z_]*'); do unset "$k"; done
 
@@ -41,8 +44,10 @@ BENCH_TOKEN=$(sed -n 's/^export AWS_CONTAINER_AUTHORIZATION_TOKEN=//p' "$work/se
 export BENCH_TOKEN
 
 rss() { awk -v k="$1" '$1==k":" {printf "%.1f MiB", $2/1024}' "/proc/$serve/status"; }
-rssparts() { echo "$(rss VmRSS) (anon $(rss RssAnon), file $(rss RssFile))"; }
+libs() { awk '/^[0-9a-f]+-/{lib=($6 ~ /\.so/)} /^Rss:/{if (lib) t+=$2} END{printf "%.1f MiB", t/1024}' "/proc/$serve/smaps"; }
+rssparts() { echo "$(rss VmRSS) (anon $(rss RssAnon), file $(rss RssFile), of which shared libraries $(libs))"; }
 echo "== ssokeep serve for $MINUTES min (session $SESSION, token $TOKEN, role $ROLE), wrk -t2 -c64"
+echo "  serving process: $(basename "$(readlink "/proc/$serve/exe")"), $(grep -q '\.so' "/proc/$serve/maps" && echo dynamically || echo statically) linked"
 echo "  start: VmRSS $(rssparts)"
 wrk -t2 -c64 -d"${MINUTES}m" --latency -s bench/serve/wrk.lua "$uri" >"$work/wrk.out" 2>&1 &
 wrkpid=$!

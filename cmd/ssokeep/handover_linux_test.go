@@ -12,6 +12,7 @@ import (
 
 	"github.com/ssokeep/ssokeep/internal/emulator"
 	"github.com/ssokeep/ssokeep/internal/emulator/emutest"
+	"github.com/ssokeep/ssokeep/internal/handover"
 	"github.com/ssokeep/ssokeep/internal/testbin"
 )
 
@@ -28,7 +29,7 @@ func loggedIn(t *testing.T, bin string) []string {
 	}
 	var env []string
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); k != "HOME" && k != "AWS_PROFILE" && k != noHandover && !strings.HasPrefix(k, "AWS_ACCESS") {
+		if k, _, _ := strings.Cut(kv, "="); k != "HOME" && k != "AWS_PROFILE" && k != handover.Disable && !strings.HasPrefix(k, "AWS_ACCESS") {
 			env = append(env, kv)
 		}
 	}
@@ -63,7 +64,7 @@ func jobParent(t *testing.T, bin string, env []string) (pid int, exe string, exe
 
 func TestExecContinuesInTheKeeperBesideIt(t *testing.T) {
 	bin := testbin.Ssokeep(t)
-	keeper := testbin.Command(t, keeperName)
+	keeper := testbin.Command(t, "ssokeep-keeper")
 	env := loggedIn(t, bin)
 
 	pid, exe, execPID, stderr := jobParent(t, bin, env)
@@ -71,9 +72,9 @@ func TestExecContinuesInTheKeeperBesideIt(t *testing.T) {
 		t.Errorf("the job's parent is pid %d (%s); want the same process (%d) continued in %s\n%s", pid, exe, execPID, keeper, stderr)
 	}
 
-	pid, exe, execPID, _ = jobParent(t, bin, append(env, noHandover+"=1"))
+	pid, exe, execPID, _ = jobParent(t, bin, append(env, handover.Disable+"=1"))
 	if exe != bin || pid != execPID {
-		t.Errorf("with %s set the job's parent is %d (%s); want %d (%s)", noHandover, pid, exe, execPID, bin)
+		t.Errorf("with %s set the job's parent is %d (%s); want %d (%s)", handover.Disable, pid, exe, execPID, bin)
 	}
 }
 
@@ -88,12 +89,18 @@ func TestAKeeperFromAnotherBuildIsNotUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Other build settings than ssokeep's (an older or differently built install).
-	if out, err := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, keeperName), "../"+keeperName).CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "ssokeep-keeper"), "../ssokeep-keeper").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	env := loggedIn(t, bin)
 	_, exe, _, stderr := jobParent(t, bin, env)
 	if exe != bin || !strings.Contains(stderr, "-trimpath") {
 		t.Errorf("the job ran under %s; want %s, with a debug line naming the difference:\n%s", exe, bin, stderr)
+	}
+	doctor := exec.Command(bin, "doctor")
+	doctor.Env = env
+	out, err := doctor.Output()
+	if err != nil || !strings.Contains(string(out), "not in ssokeep-keeper") || !strings.Contains(string(out), "-trimpath") {
+		t.Errorf("doctor: %v, want it to say why exec and serve stay in ssokeep:\n%s", err, out)
 	}
 }

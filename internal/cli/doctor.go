@@ -25,7 +25,8 @@ func newDoctorCmd(g *Globals) *cobra.Command {
     config that fixes them; ssokeep never edits your config);
   - anything that would shadow the credentials ssokeep serves to a job: AWS_ACCESS_KEY_ID and
     friends, AWS_PROFILE naming a missing profile, ~/.boto and /etc/boto.cfg, a [default]
-    profile with static keys, Metaflow settings that pin static keys.
+    profile with static keys, Metaflow settings that pin static keys;
+  - (from ssokeep) whether exec and serve can continue in ssokeep-keeper beside it.
 
 With --fix it repairs permissions (directories 0700, files 0600) and removes only tokens that are
 expired and cannot be refreshed, expired client registrations and leftover temporary files. A file it cannot parse is
@@ -48,8 +49,12 @@ Exits 0 when no problem remains (warnings do not count), 1 otherwise.`,
 				return err
 			}
 			home, _ := os.UserHomeDir()
-			findings := doctor.Run(doctor.Input{Files: files, Config: cfg, LoadErr: loadErr, Cache: dir, Roles: roles,
-				Home: home, SystemBotoConfig: "/etc/boto.cfg", Getenv: os.Getenv, Now: now(), Fix: fix, Force: force})
+			in := doctor.Input{Files: files, Config: cfg, LoadErr: loadErr, Cache: dir, Roles: roles,
+				Home: home, SystemBotoConfig: "/etc/boto.cfg", Getenv: os.Getenv, Now: now(), Fix: fix, Force: force}
+			if Lean != nil {
+				in.Lean = Lean.Target
+			}
+			findings := doctor.Run(in)
 			if asJSON {
 				enc := json.NewEncoder(g.stdout)
 				enc.SetIndent("", "  ")

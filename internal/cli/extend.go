@@ -37,14 +37,22 @@ func Root(stdout, stderr io.Writer) *cobra.Command {
 	return newRootCmd(&Globals{stdin: os.Stdin, stdout: stdout, stderr: stderr})
 }
 
-// Handover, when set, is called by exec and serve once their flags are
-// parsed, before they start anything. It may replace the process with a
-// leaner binary that runs the same command line (cmd/ssokeep sets it to
-// continue in ssokeep-keeper); when it returns, the command runs here.
-var Handover func(log *slog.Logger)
+// A Handover moves a long-running command into a leaner binary.
+type Handover interface {
+	// Target is the binary the command would continue in, or why it stays.
+	Target() (string, error)
+	// Continue replaces the process with Target running args; it returns
+	// only when the command stays here.
+	Continue(args []string, log *slog.Logger)
+}
+
+// Lean, when set, is where exec and serve continue once their flags are
+// parsed, before they start anything (cmd/ssokeep sets it to
+// ssokeep-keeper); doctor says when they would not.
+var Lean Handover
 
 func handOver(g *Globals) {
-	if Handover != nil {
-		Handover(g.logger)
+	if Lean != nil {
+		Lean.Continue(g.args, g.logger)
 	}
 }

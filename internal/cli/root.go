@@ -53,6 +53,7 @@ type Globals struct {
 	logLevel string
 	noColor  bool
 
+	args           []string // the command line Run was given, for Handover
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	logger         *slog.Logger
@@ -127,7 +128,7 @@ func parseLogLevel(s string) (slog.Level, error) {
 
 // run executes the CLI and returns the process exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	g := &Globals{stdin: stdin, stdout: stdout, stderr: stderr,
+	g := &Globals{args: args, stdin: stdin, stdout: stdout, stderr: stderr,
 		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	root := newRootCmd(g)
 	root.SetArgs(args)

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -255,5 +256,27 @@ func TestShadowingSettings(t *testing.T) {
 	}
 	if !Unresolved(fs) {
 		t.Error("AWS_PROFILE naming a missing profile is a problem")
+	}
+}
+
+func TestAMissingKeeperIsNotedButNotAProblem(t *testing.T) {
+	h := newHome(t, ssoConfig)
+	cfg, err := awsconfig.Load(h.files)
+	in := Input{Files: h.files, Config: cfg, LoadErr: err, Cache: h.cache, Roles: h.roles, Home: h.dir,
+		SystemBotoConfig: filepath.Join(h.dir, "etc-boto.cfg"), Getenv: func(string) string { return "" }, Now: t0}
+
+	in.Lean = func() (string, error) { return "/usr/local/bin/ssokeep-keeper", nil }
+	if f := find(Run(in), "keeper-binary"); f != nil {
+		t.Errorf("a keeper that will be used is reported: %+v", f)
+	}
+
+	in.Lean = func() (string, error) { return "", errors.New("ssokeep-keeper is not beside /opt/ssokeep") }
+	fs := Run(in)
+	f := find(fs, "keeper-binary")
+	if f == nil || f.Severity != Info || !strings.Contains(f.Where, "not beside /opt/ssokeep") || !strings.Contains(f.Fix, "go install ./cmd/...") {
+		t.Fatalf("finding %+v", f)
+	}
+	if Unresolved(fs) {
+		t.Error("a missing keeper makes doctor fail")
 	}
 }

@@ -46,7 +46,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// build compiles ssokeep and the Go child into dir, both at once.
+// build compiles ssokeep, ssokeep-keeper beside it (so exec continues there,
+// as in an installation) and the Go child into dir, at once.
 func build(dir string) error {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -54,7 +55,8 @@ func build(dir string) error {
 	}
 	bin.ssokeep = filepath.Join(dir, "ssokeep")
 	bin.gochild = filepath.Join(dir, "gochild")
-	targets := map[string]string{bin.ssokeep: "github.com/ssokeep/ssokeep/cmd/ssokeep", bin.gochild: "./testdata/gochild"}
+	targets := map[string]string{bin.ssokeep: "github.com/ssokeep/ssokeep/cmd/ssokeep", bin.gochild: "./testdata/gochild",
+		filepath.Join(dir, "ssokeep-keeper"): "github.com/ssokeep/ssokeep/cmd/ssokeep-keeper"}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []string
