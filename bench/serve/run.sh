@@ -4,7 +4,8 @@
 # Builds the fixture (serve.Server with a static fake source) and the floor
 # (the least net/http can do for the same answer), then, in one run:
 #   - wrk -t2 -c64 -d10s against each, interleaved over ROUNDS rounds (the
-#     median is reported; interleaving spreads machine noise over both);
+#     medians are reported, and the median of each round's back-to-back
+#     ratio, which cancels slow drifts in what the machine's neighbours take);
 #   - 64 simultaneous fresh connections against each (bench/serve/burst);
 #   - the fixture's peak RSS (VmHWM) after all of that.
 # Targets: req/s >= 0.95x the floor, p99 within 1 ms of it, every fresh
@@ -93,6 +94,13 @@ printf '  fixture (serve.Server)  req/s %10s  p50 %7s ms  p99 %7s ms  server CPU
 printf '  floor (bare net/http)   req/s %10s  p50 %7s ms  p99 %7s ms  server CPU %5s us/req\n' "$floor_rps" "$floor_p50" "$floor_p99" "$floor_cpu"
 awk -v a="$fixture_rps" -v b="$floor_rps" -v pa="$fixture_p99" -v pb="$floor_p99" 'BEGIN{
 	printf "  ratio req/s %.3f (target >= 0.95)   p99 difference %+.3f ms (target <= 1 ms)\n", a/b, pa-pb }'
+# Each round's pair ran back to back, so its ratio cancels slow drifts in what
+# the machine's neighbours take; the median of those ratios is the steadier figure.
+paired=$(paste "$work/fixture.res" "$work/floor.res" | awk '{print $1/$5, $8/$4}')
+printf '  per-round ratios: req/s %s; CPU per request floor/fixture %s\n' \
+	"$(echo "$paired" | awk '{printf "%.2f ", $1}')" "$(echo "$paired" | awk '{printf "%.2f ", $2}')"
+printf '  median of per-round ratios: req/s %.3f, CPU per request %.3f (target >= 0.95)\n' \
+	"$(echo "$paired" | awk '{print $1}' | median)" "$(echo "$paired" | awk '{print $2}' | median)"
 
 echo "== 64 simultaneous fresh connections"
 printf '  fixture: '; "${prio[@]}" "$work/burst" -url "$fixture_url" -n 64 -rounds 20

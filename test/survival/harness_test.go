@@ -548,6 +548,9 @@ type childReport struct {
 	// FirstFailure is when the first call failed, in seconds from the
 	// child's start (gochild only; 0: none).
 	FirstFailure float64 `json:"firstFailureSeconds"`
+	// LongestPause is the longest stretch, in seconds, without a successful
+	// call (from the start to the end).
+	LongestPause float64 `json:"longestPauseSeconds"`
 }
 
 // parseReport reads the last JSON line a child printed.

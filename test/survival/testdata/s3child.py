@@ -57,12 +57,21 @@ access_keys = set()
 secrets = set()
 methods = set()
 sessions_built = 0
+# The longest stretch without a successful call: the job's continuity,
+# whatever the machine's speed.
+last_ok = time.monotonic()
+longest_pause = 0.0
 
 
 def count(op, ok, err=None):
+    global last_ok, longest_pause
     with lock:
         calls[op] = calls.get(op, 0) + 1
-        if not ok:
+        if ok:
+            now = time.monotonic()
+            longest_pause = max(longest_pause, now - last_ok)
+            last_ok = now
+        else:
             failures[op] = failures.get(op, 0) + 1
             if len(errors) < 10:
                 errors.append("%s: %s" % (op, str(err)[:300]))
@@ -142,7 +151,9 @@ def worker(n, deadline):
 
 
 def main():
+    global last_ok
     start = time.monotonic()
+    last_ok = start
     deadline = start + DURATION
     try:
         new_client().create_bucket(Bucket=BUCKET)
@@ -176,6 +187,7 @@ def main():
         "credentialSources": sorted(methods),
         "clientsBuilt": sessions_built,
         "secretsSeen": len(secrets),
+        "longestPauseSeconds": round(max(longest_pause, time.monotonic() - last_ok), 2),
     }
     sys.stdout.write(json.dumps(report) + "\n")
     sys.stdout.flush()

@@ -50,6 +50,9 @@ type report struct {
 	ClientsBuilt        int            `json:"clientsBuilt"`
 	SecretsSeen         int            `json:"secretsSeen"`
 	FirstFailure        float64        `json:"firstFailureSeconds,omitempty"` // from the start
+	// LongestPause is the longest stretch without a successful call: the
+	// job's continuity, whatever the machine's speed.
+	LongestPause float64 `json:"longestPauseSeconds"`
 }
 
 // tally is shared by the workers.
@@ -65,13 +68,19 @@ type tally struct {
 	sources  map[string]bool
 	clients  int
 	firstErr time.Duration
+	lastOK   time.Time
+	longest  time.Duration
 }
 
 func (t *tally) count(op string, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.calls[op]++
-	if err != nil {
+	if err == nil {
+		now := time.Now()
+		t.longest = max(t.longest, now.Sub(t.lastOK))
+		t.lastOK = now
+	} else {
 		if t.firstErr == 0 {
 			t.firstErr = time.Since(t.start)
 		}
@@ -221,7 +230,7 @@ func main() {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	t := &tally{start: start, calls: map[string]int{}, failures: map[string]int{}, keys: map[string]bool{}, known: map[string]bool{}, secrets: map[string]bool{}, sources: map[string]bool{}}
+	t := &tally{start: start, lastOK: start, calls: map[string]int{}, failures: map[string]int{}, keys: map[string]bool{}, known: map[string]bool{}, secrets: map[string]bool{}, sources: map[string]bool{}}
 
 	first := &worker{t: t, bucket: *bucket}
 	err := first.connect(ctx)
@@ -266,7 +275,7 @@ func main() {
 	}
 	r := report{Client: "aws-sdk-go-v2", Seconds: time.Since(start).Round(100 * time.Millisecond).Seconds(), Workers: *workers,
 		ByOperation: t.calls, FailuresByOperation: t.failures, Errors: t.errors, ClientsBuilt: t.clients, SecretsSeen: len(t.secrets),
-		FirstFailure: t.firstErr.Seconds()}
+		FirstFailure: t.firstErr.Seconds(), LongestPause: max(t.longest, time.Since(t.lastOK)).Round(10 * time.Millisecond).Seconds()}
 	for _, c := range t.calls {
 		r.Calls += c
 	}
