@@ -36,6 +36,7 @@ type codedError struct {
 func (e *codedError) Error() string { return e.err.Error() }
 func (e *codedError) Unwrap() error { return e.err }
 
+// WithCode makes the command exit with code, after printing err.
 func WithCode(code int, err error) error {
 	if err == nil {
 		return nil
@@ -68,7 +69,7 @@ func (g *Globals) profileName() string {
 	return "default"
 }
 
-// color reports whether output to w may use ANSI colours.
+// Color reports whether output to w may use ANSI colours.
 func (g *Globals) Color(w io.Writer) bool {
 	if g.noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
@@ -116,6 +117,7 @@ SSO cache (~/.aws/sso/cache), so the CLI, boto3 and the SDKs see what it does.`,
 // this one; cobra sorts them for help.
 var commands []func(*Globals) *cobra.Command
 
+// Register adds a subcommand; call it from init.
 func Register(newCmd func(*Globals) *cobra.Command) { commands = append(commands, newCmd) }
 
 func parseLogLevel(s string) (slog.Level, error) {
@@ -126,7 +128,7 @@ func parseLogLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-// run executes the CLI and returns the process exit code.
+// Run executes the CLI and returns the process exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	g := &Globals{args: args, stdin: stdin, stdout: stdout, stderr: stderr,
 		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}

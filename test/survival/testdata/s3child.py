@@ -115,7 +115,10 @@ def worker(n, deadline):
     client = None
     rnd = 0
     while time.monotonic() < deadline:
-        if client is None or rnd % NEW_SESSION_EVERY == 0:
+        # Workers rebuild at different rounds, as independent processes
+        # would: in lockstep, their Session builds (seconds of CPU each on a
+        # loaded machine, one at a time under the GIL) would pause the job.
+        if client is None or (rnd + 7 * n) % NEW_SESSION_EVERY == 0:
             try:
                 client = new_client()
             except Exception as e:  # the chain failing at client creation is fatal in Metaflow
