@@ -44,7 +44,13 @@ func TestJobLifecycle(t *testing.T) {
 	t.Run("SIGTERM reaches the job", func(t *testing.T) {
 		mark := filepath.Join(e.home, "got-term")
 		// The job traps TERM, notes it and exits 7; ssokeep must pass that on.
-		script := `trap 'echo TERM >"$SURVIVAL_MARK"; exit 7' TERM; echo ready; sleep 120 & wait $!; echo "no signal" >"$SURVIVAL_MARK"`
+		// It says ready only once its sleep has replaced the forked shell (on
+		// Linux, where /proc shows it): a TERM that reached the child between
+		// fork and exec would be lost with the shell's handler, the sleep
+		// would live on, and ssokeep rightly waits for every process of the job.
+		script := `trap 'echo TERM >"$SURVIVAL_MARK"; exit 7' TERM; sleep 120 & ` +
+			`until [ ! -d /proc/$! ] || { read c </proc/$!/comm && [ "$c" = sleep ]; }; do :; done; ` +
+			`echo ready; wait $!; echo "no signal" >"$SURVIVAL_MARK"`
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		cmd := e.execCmd(ctx, t, []string{"SURVIVAL_MARK=" + mark}, "sh", "-c", script)
