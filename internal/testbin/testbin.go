@@ -20,6 +20,19 @@ var (
 	built = map[string]error{}
 )
 
+// Main runs the tests and then removes what they built; call it from
+// TestMain in packages that use this one.
+func Main(m *testing.M) int {
+	code := m.Run()
+	mu.Lock()
+	defer mu.Unlock()
+	if dir != "" {
+		os.RemoveAll(dir)
+		dir, built = "", map[string]error{}
+	}
+	return code
+}
+
 // Ssokeep returns the path of a freshly built ssokeep.
 func Ssokeep(t testing.TB) string { return Command(t, "ssokeep") }
 
