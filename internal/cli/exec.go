@@ -54,7 +54,7 @@ SSOKEEP_USER_CODE, SSOKEEP_DEADLINE and SSOKEEP_MESSAGE in their environment.`,
   ssokeep exec -p dev --notify-webhook https://hooks.slack.com/services/... -- ./train.sh`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			handOver(g)
+			handOver(cmd.Context(), g)
 			return runExec(cmd.Context(), g, &f, args)
 		},
 	}

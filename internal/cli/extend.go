@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -42,8 +43,8 @@ type Handover interface {
 	// Target is the binary the command would continue in, or why it stays.
 	Target() (string, error)
 	// Continue replaces the process with Target running args; it returns
-	// only when the command stays here.
-	Continue(args []string, log *slog.Logger)
+	// only when the command stays here (ctx done: interrupted before it).
+	Continue(ctx context.Context, args []string, log *slog.Logger)
 }
 
 // Lean, when set, is where exec and serve continue once their flags are
@@ -51,8 +52,8 @@ type Handover interface {
 // ssokeep-keeper); doctor says when they would not.
 var Lean Handover
 
-func handOver(g *Globals) {
+func handOver(ctx context.Context, g *Globals) {
 	if Lean != nil {
-		Lean.Continue(g.args, g.logger)
+		Lean.Continue(ctx, g.args, g.logger)
 	}
 }

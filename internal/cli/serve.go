@@ -42,7 +42,7 @@ Each profile must be logged in first (ssokeep login -p PROFILE).`,
 		Example: `  ssokeep serve dev analytics
   ssokeep serve dev --addr 127.0.0.1:9911 --notify-webhook https://hooks.slack.com/services/...`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			handOver(g)
+			handOver(cmd.Context(), g)
 			if len(args) == 0 {
 				args = []string{g.profileName()}
 			}

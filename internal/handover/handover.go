@@ -5,6 +5,7 @@
 package handover
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,14 +54,18 @@ func (name To) Target() (string, error) {
 // Continue replaces the process with the target running args, under the
 // same argv[0] (ps shows the command as typed); the pid, the terminal, the
 // signals and the environment stay. It returns only when the command stays
-// here, saying why at debug level: nothing is lost but memory.
-func (name To) Continue(args []string, log *slog.Logger) {
+// here, saying why: nothing is lost but memory. ctx is the command's, which
+// the caller cancels on Ctrl-C or SIGTERM.
+func (name To) Continue(ctx context.Context, args []string, log *slog.Logger) {
 	target, err := name.Target()
 	if err != nil {
 		log.Debug("running here, not in "+string(name), "reason", err)
 		return
 	}
-	err = execve(target, append([]string{os.Args[0]}, args...), os.Environ())
+	err = execve(ctx, target, append([]string{os.Args[0]}, args...), os.Environ())
+	if ctx.Err() != nil {
+		return // interrupted before the handover: the command ends here, as asked
+	}
 	log.Warn("could not continue in "+string(name)+"; running here", "path", target, "err", err)
 }
 
